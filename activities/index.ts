@@ -1,0 +1,15 @@
+/** All activities, built from the dependencies the worker (or a test) creates once. */
+import type { Sql } from '../db/client';
+import { createSubscriptionActivities } from './subscription';
+
+export interface ActivityDeps {
+  sql: Sql;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSubscriptionActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,83 @@
+/**
+ * The HTTP API (Hono + zod-openapi): the OpenAPI document is built from the route definitions.
+ * `createApp(deps)` is what tests call in process with `app.request()`.
+ */
+import { swaggerUI } from '@hono/swagger-ui';
+import { randomUUID } from 'node:crypto';
+import { HTTPException } from 'hono/http-exception';
+import type { ApiDeps } from './context';
+import { newApp } from './hono';
+import { ApiError, errorBody, ErrorCode } from './errors';
+import { healthRoutes } from './routes/health';
+import { v1Routes } from './routes/v1';
+
+export function createApp(deps: ApiDeps) {
+  const app = newApp();
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
+    c.set('requestId', requestId);
+    c.set('deps', deps);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await next();
+    deps.log.info(
+      {
+        requestId,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? 'unknown';
+    if (err instanceof ApiError) {
+      return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+    }
+    if (err instanceof HTTPException) {
+      // Hono's own (e.g. malformed JSON body): keep its status, use our shape.
+      const code = (Object.entries(ErrorCode).find(([, s]) => s === err.status)?.[0] ??
+        'validation_failed') as keyof typeof ErrorCode;
+      return c.json(errorBody(code, err.message || 'bad request', requestId), err.status);
+    }
+    deps.log.error({ requestId, err }, 'unhandled error');
+    return c.json(errorBody('internal', 'internal error', requestId), 500);
+  });
+
+  app.notFound((c) =>
+    c.json(
+      errorBody(
+        'not_found',
+        `no route for ${c.req.method} ${c.req.path}`,
+        c.var.requestId ?? 'unknown',
+      ),
+      404,
+    ),
+  );
+
+  app.route('/', healthRoutes());
+  app.route('/v1', v1Routes());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Tally API',
+      version: '1.0.0',
+      description:
+        'Durable billing for agencies reselling voice-AI and chat agents. Money is integers in minor units; rates are decimal strings of minor units per minute.',
+    },
+    security: [{ bearer: [] }],
+  });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,24 @@
+/** Typed context variables, set once by middleware. */
+import type { Client } from '@temporalio/client';
+import type { Sql } from '../db/client';
+import type { Logger } from '../lib/logger';
+
+export interface ApiDeps {
+  sql: Sql;
+  temporal: Client;
+  log: Logger;
+  platformRateMinorPerMinute: string;
+  adminKey: string | undefined;
+}
+
+export type KeyKind = 'agency' | 'ingest';
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    deps: ApiDeps;
+    /** Set by the auth middleware on /v1 routes. */
+    agencyId: string;
+    keyKind: KeyKind;
+  };
+}

@@ -1,0 +1,53 @@
+/** Bearer-key authentication. Every /v1 request resolves to exactly one agency. */
+import { timingSafeEqual } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { findKey } from '../../db/queries/agencies';
+import type { AppEnv, KeyKind } from '../context';
+import { ApiError } from '../errors';
+
+function bearer(header: string | undefined): string | null {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match ? match[1]! : null;
+}
+
+/** Authenticates an agency or ingest key and sets `agencyId` and `keyKind`. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const key = bearer(c.req.header('authorization'));
+  if (!key) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
+  const found = await findKey(c.var.deps.sql, key);
+  if (!found) throw new ApiError('unauthorized', 'the API key is unknown or revoked');
+  c.set('agencyId', found.agencyId);
+  c.set('keyKind', found.kind);
+  await next();
+});
+
+/** Ingest keys may only post usage: everything else needs an agency key. */
+export function requireKeyKind(...kinds: KeyKind[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!kinds.includes(c.var.keyKind)) {
+      throw new ApiError(
+        'forbidden',
+        `a ${c.var.keyKind} key may not call ${c.req.method} ${c.req.routePath}`,
+      );
+    }
+    await next();
+  });
+}
+
+/** The platform admin key (TALLY_ADMIN_KEY), compared in constant time. */
+export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
+  const expected = c.var.deps.adminKey;
+  const key = bearer(c.req.header('authorization'));
+  if (!expected)
+    throw new ApiError(
+      'forbidden',
+      'agency creation over HTTP is off: set TALLY_ADMIN_KEY, or use `npm run tally -- create-agency`',
+    );
+  if (!key)
+    throw new ApiError('unauthorized', 'send the admin key as "Authorization: Bearer <key>"');
+  const a = Buffer.from(key);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b))
+    throw new ApiError('unauthorized', 'the admin key is wrong');
+  await next();
+});

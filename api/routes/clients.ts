@@ -1,0 +1,150 @@
+/** Clients of an agency: billing mode, per-minute rate, assigned plan. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { compareRates } from '../../billing/money';
+import {
+  getClient,
+  insertClient,
+  listClients,
+  updateClient,
+  type ClientRow,
+} from '../../db/queries/clients';
+import { newId } from '../../lib/ids';
+import { commonErrorResponses, invalidField, notFound } from '../errors';
+import { newApp } from '../hono';
+import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
+import { IdParam, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
+
+const ClientFieldsSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  externalId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .nullable()
+    .default(null)
+    .openapi({ description: 'The agency\u2019s own id for the client (usage events may use it)' }),
+  email: z.email().nullable().default(null),
+  billingMode: z.enum(['stripe', 'manual', 'track_only']).default('manual'),
+  billingEnabled: z.boolean().default(true),
+  rateMinorPerMinute: Rate.nullable()
+    .default(null)
+    .openapi({ description: 'The client\u2019s per-minute rate; must be above the platform rate' }),
+});
+
+const ClientSchema = ClientFieldsSchema.extend({
+  id: z.string(),
+  object: z.literal('client'),
+  disabled: z.boolean(),
+  planId: z.string().nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}).openapi('Client');
+
+export function presentClient(c: ClientRow) {
+  return {
+    object: 'client' as const,
+    ...c,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+/** The agency's per-minute rate to a client must be above the platform's. */
+export function checkClientRate(rate: string | null | undefined, platformRate: string) {
+  if (rate != null && compareRates(rate, platformRate) <= 0) {
+    throw invalidField(
+      'rateMinorPerMinute',
+      `must be above the platform rate of ${platformRate} minor units per minute`,
+    );
+  }
+}
+
+const tags = ['clients'];
+
+export function clientRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/clients',
+      tags,
+      summary: 'Create a client',
+      request: { body: jsonBody(ClientFieldsSchema) },
+      responses: { 201: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      checkClientRate(body.rateMinorPerMinute, c.var.deps.platformRateMinorPerMinute);
+      const client = await insertClient(c.var.deps.sql, c.var.agencyId, newId('cli'), {
+        ...body,
+        disabled: false,
+        planId: null,
+      });
+      return c.json(presentClient(client), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients',
+      tags,
+      summary: 'List clients',
+      request: { query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(ClientSchema, 'ClientPage'), 'A page of clients'),
+        ...commonErrorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await listClients(c.var.deps.sql, {
+        agencyId: c.var.agencyId,
+        after: q.after,
+        limit: q.limit,
+      });
+      return c.json(pageOf(rows.map(presentClient), q.limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients/{id}',
+      tags,
+      summary: 'Get a client',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const client = await getClient(c.var.deps.sql, c.var.agencyId, id);
+      if (!client) throw notFound('client', id);
+      return c.json(presentClient(client), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/clients/{id}',
+      tags,
+      summary:
+        'Update a client (a rate change reaches running subscriptions from their next period)',
+      request: { params: IdParam, body: jsonBody(ClientFieldsSchema.partial().strict()) },
+      responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      checkClientRate(body.rateMinorPerMinute, c.var.deps.platformRateMinorPerMinute);
+      const client = await updateClient(c.var.deps.sql, c.var.agencyId, id, body);
+      if (!client) throw notFound('client', id);
+      return c.json(presentClient(client), 200);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,205 @@
+/** Plans: the agency's catalog of billing plans. Editing never touches running subscriptions. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { compareRates } from '../../billing/money';
+import {
+  archivePlan,
+  getPlan,
+  insertPlan,
+  listPlans,
+  updatePlan,
+  type PlanRow,
+} from '../../db/queries/plans';
+import { newId } from '../../lib/ids';
+import { commonErrorResponses, invalidField, notFound } from '../errors';
+import { newApp } from '../hono';
+import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
+import {
+  Currency,
+  IdParam,
+  iso,
+  jsonBody,
+  jsonResponse,
+  MinorAmount,
+  Rate,
+  Timestamp,
+} from '../schemas';
+
+const PlanFieldsSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  tier: z.string().trim().min(1).max(100).nullable().default(null),
+  description: z.string().max(2000).nullable().default(null),
+  currency: Currency,
+  flatFeeMinor: MinorAmount.default(0),
+  overageRateMinorPerMinute: Rate.nullable()
+    .default(null)
+    .openapi({ description: 'Per-minute overage rate; null: no overage allowed' }),
+  includedMinutes: z.number().int().min(0).max(10_000_000).default(0),
+  rhythm: z.enum(['day', 'week', 'month', 'year']),
+  intervalCount: z.number().int().min(1).max(366).default(1),
+  dueDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .default(7)
+    .openapi({ description: 'Payment due window: due date = issue date + dueDays' }),
+  graceDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .default(7)
+    .openapi({ description: 'Days after the due date before the subscription is blocked' }),
+  packsAllowed: z.boolean().default(false),
+  chatMode: z.boolean().default(false),
+  chatsPerMinute: Rate.nullable()
+    .default(null)
+    .openapi({ description: 'Chat mode: chats equivalent to one minute' }),
+  taxBehavior: z.enum(['inclusive', 'exclusive']).default('exclusive'),
+});
+
+const PlanSchema = PlanFieldsSchema.extend({
+  id: z.string(),
+  object: z.literal('plan'),
+  archivedAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+}).openapi('Plan');
+
+export function presentPlan(p: PlanRow) {
+  return {
+    object: 'plan' as const,
+    ...p,
+    archivedAt: iso(p.archivedAt),
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+/** Cross-field rules the schema cannot say: a plan charges something; chat mode has a rate. */
+function checkPlan(p: {
+  flatFeeMinor?: number;
+  overageRateMinorPerMinute?: string | null;
+  chatMode?: boolean;
+  chatsPerMinute?: string | null;
+}) {
+  if ((p.flatFeeMinor ?? 0) === 0 && p.overageRateMinorPerMinute == null) {
+    throw invalidField(
+      'flatFeeMinor',
+      'a plan needs a flat fee above zero, an overage rate, or both',
+    );
+  }
+  if (p.chatMode && (p.chatsPerMinute == null || compareRates(p.chatsPerMinute, '0') <= 0)) {
+    throw invalidField('chatsPerMinute', 'chat mode needs a conversion rate above zero');
+  }
+}
+
+const tags = ['plans'];
+
+export function planRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/plans',
+      tags,
+      summary: 'Create a plan',
+      request: { body: jsonBody(PlanFieldsSchema) },
+      responses: { 201: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      checkPlan(body);
+      const plan = await insertPlan(c.var.deps.sql, c.var.agencyId, newId('pln'), body);
+      return c.json(presentPlan(plan), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/plans',
+      tags,
+      summary: 'List plans (active only unless includeArchived)',
+      request: {
+        query: PageQuerySchema.extend({
+          includeArchived: z.enum(['true', 'false']).default('false'),
+        }),
+      },
+      responses: {
+        200: jsonResponse(pageSchema(PlanSchema, 'PlanPage'), 'A page of plans'),
+        ...commonErrorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await listPlans(c.var.deps.sql, {
+        agencyId: c.var.agencyId,
+        includeArchived: q.includeArchived === 'true',
+        after: q.after,
+        limit: q.limit,
+      });
+      return c.json({ ...pageOf(rows.map(presentPlan), q.limit) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/plans/{id}',
+      tags,
+      summary: 'Get a plan',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const plan = await getPlan(c.var.deps.sql, c.var.agencyId, id);
+      if (!plan) throw notFound('plan', id);
+      return c.json(presentPlan(plan), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/plans/{id}',
+      tags,
+      summary: 'Update a plan (running subscriptions keep their snapshot)',
+      request: { params: IdParam, body: jsonBody(PlanFieldsSchema.partial().strict()) },
+      responses: { 200: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const { sql } = c.var.deps;
+      const plan = await sql.begin(async (tx) => {
+        const current = await getPlan(tx, c.var.agencyId, id);
+        if (!current) throw notFound('plan', id);
+        checkPlan({ ...current, ...body });
+        return updatePlan(tx, c.var.agencyId, id, body);
+      });
+      return c.json(presentPlan(plan!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/plans/{id}/archive',
+      tags,
+      summary: 'Archive a plan: it can no longer be assigned',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(PlanSchema, 'The archived plan'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const plan = await archivePlan(c.var.deps.sql, c.var.agencyId, id);
+      if (!plan) throw notFound('plan', id);
+      return c.json(presentPlan(plan), 200);
+    },
+  );
+
+  return app;
+}

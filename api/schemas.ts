@@ -1,0 +1,51 @@
+/** Shared field schemas: money in minor units, exact rates, currencies, ids. */
+import { z } from '@hono/zod-openapi';
+import { isCurrency, isRate } from '../billing/money';
+
+export const MinorAmount = z
+  .number()
+  .int('must be an integer number of minor units')
+  .min(0)
+  .max(Number.MAX_SAFE_INTEGER)
+  .openapi({
+    description: 'Integer amount in the currency\u2019s minor unit (cents for USD)',
+    example: 2500,
+  });
+
+export const Rate = z
+  .string()
+  .refine(
+    isRate,
+    'must be a decimal string of minor units per minute with at most 6 decimals, e.g. "25" or "12.5"',
+  )
+  .openapi({ description: 'Minor units per minute, exact decimal string', example: '25' });
+
+export const Currency = z
+  .string()
+  .refine(isCurrency, 'must be an ISO 4217 currency code in upper case, e.g. "USD"')
+  .openapi({ example: 'USD' });
+
+export const IdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+export const Timestamp = z
+  .string()
+  .openapi({ format: 'date-time', example: '2026-01-31T00:00:00.000Z' });
+
+export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true,
+  ...(description ? { description } : {}),
+  content: { 'application/json': { schema } },
+});
+
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -1,0 +1,96 @@
+/** Client queries. */
+import type { BillingMode } from '../../billing/terms';
+import type { AnySql, Sql } from '../client';
+
+export interface ClientRow {
+  id: string;
+  externalId: string | null;
+  name: string;
+  email: string | null;
+  billingMode: BillingMode;
+  billingEnabled: boolean;
+  rateMinorPerMinute: string | null;
+  disabled: boolean;
+  planId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type ClientFields = Omit<ClientRow, 'id' | 'createdAt' | 'updatedAt'>;
+
+const columns = (sql: AnySql) => sql`
+  id, external_id as "externalId", name, email, billing_mode as "billingMode",
+  billing_enabled as "billingEnabled", trim_scale(rate_minor_per_minute)::text as "rateMinorPerMinute",
+  disabled, plan_id as "planId", created_at as "createdAt", updated_at as "updatedAt"`;
+
+const dbFields = (p: Partial<ClientFields>) => {
+  const map: Record<keyof ClientFields, string> = {
+    externalId: 'external_id',
+    name: 'name',
+    email: 'email',
+    billingMode: 'billing_mode',
+    billingEnabled: 'billing_enabled',
+    rateMinorPerMinute: 'rate_minor_per_minute',
+    disabled: 'disabled',
+    planId: 'plan_id',
+  };
+  return Object.fromEntries(
+    Object.entries(p)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [map[k as keyof ClientFields], v]),
+  ) as Record<string, string | boolean | null>;
+};
+
+export async function insertClient(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+  c: ClientFields,
+): Promise<ClientRow> {
+  const [row] = await sql<
+    ClientRow[]
+  >`insert into clients ${sql({ id, agency_id: agencyId, ...dbFields(c) })} returning ${columns(sql)}`;
+  return row!;
+}
+
+export async function updateClient(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+  c: Partial<ClientFields>,
+): Promise<ClientRow | null> {
+  const fields = dbFields(c);
+  if (Object.keys(fields).length === 0) return getClient(sql, agencyId, id);
+  const [row] = await sql<ClientRow[]>`
+    update clients set ${sql(fields)}, updated_at = now()
+    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
+  return row ?? null;
+}
+
+export async function getClient(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+): Promise<ClientRow | null> {
+  const [row] = await sql<
+    ClientRow[]
+  >`select ${columns(sql)} from clients where id = ${id} and agency_id = ${agencyId}`;
+  return row ?? null;
+}
+
+export async function listClients(
+  sql: Sql,
+  f: { agencyId: string; after?: string | undefined; limit: number },
+): Promise<ClientRow[]> {
+  return sql<ClientRow[]>`
+    select ${columns(sql)} from clients where agency_id = ${f.agencyId}
+      ${f.after ? sql`and id < ${f.after}` : sql``}
+    order by id desc limit ${f.limit}`;
+}
+
+export async function listAgentIds(sql: AnySql, clientId: string): Promise<string[]> {
+  const rows = await sql<
+    { id: string }[]
+  >`select id from agents where client_id = ${clientId} order by id`;
+  return rows.map((r) => r.id);
+}

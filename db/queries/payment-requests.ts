@@ -1,0 +1,175 @@
+/** Payment request queries. */
+import type { LineDraft, RequestDraft } from '../../billing/invoice';
+import { newId } from '../../lib/ids';
+import type { AnySql, Sql } from '../client';
+
+export type RequestType = 'cycle' | 'pack' | 'one_time';
+
+export interface NewRequest {
+  agencyId: string;
+  clientId: string;
+  subscriptionId: string | null;
+  type: RequestType;
+  periodIndex: number | null;
+  status: 'pending' | 'paid';
+  draft: RequestDraft;
+  issuedAt: Date;
+  dueAt: Date;
+  graceEndsAt: Date | null;
+  idempotencyKey: string;
+}
+
+export interface PaymentRequestRow {
+  id: string;
+  agencyId: string;
+  clientId: string;
+  subscriptionId: string | null;
+  type: RequestType;
+  periodIndex: number | null;
+  status: string;
+  currency: string;
+  subtotalMinor: number;
+  discountMinor: number;
+  taxMinor: number;
+  totalMinor: number;
+  issuedAt: Date;
+  dueAt: Date;
+  graceEndsAt: Date | null;
+  paidAt: Date | null;
+  failedAt: Date | null;
+  canceledAt: Date | null;
+  externalReference: string | null;
+  createdAt: Date;
+}
+
+export interface PaymentRequestLineRow {
+  position: number;
+  kind: string;
+  description: string;
+  quantity: string | null;
+  unitAmountMinor: string | null;
+  amountMinor: number;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  details: Record<string, unknown> | null;
+}
+
+const columns = (sql: AnySql) => sql`
+  id, agency_id as "agencyId", client_id as "clientId", subscription_id as "subscriptionId", type,
+  period_index as "periodIndex", status, currency, subtotal_minor as "subtotalMinor",
+  discount_minor as "discountMinor", tax_minor as "taxMinor", total_minor as "totalMinor",
+  issued_at as "issuedAt", due_at as "dueAt", grace_ends_at as "graceEndsAt", paid_at as "paidAt",
+  failed_at as "failedAt", canceled_at as "canceledAt", external_reference as "externalReference",
+  created_at as "createdAt"`;
+
+function lineRow(requestId: string, position: number, line: LineDraft) {
+  return {
+    request_id: requestId,
+    position,
+    kind: line.kind,
+    description: line.description,
+    quantity: line.quantity,
+    unit_amount_minor: line.unitAmountMinor,
+    amount_minor: line.amountMinor,
+    period_start: line.periodStartMs === null ? null : new Date(line.periodStartMs),
+    period_end: line.periodEndMs === null ? null : new Date(line.periodEndMs),
+    details: line.details as never,
+  };
+}
+
+/**
+ * Inserts a request and its lines once per idempotency key; a retry returns the stored one.
+ * `created` says whether this call wrote it.
+ */
+export async function insertPaymentRequest(
+  sql: Sql,
+  req: NewRequest,
+): Promise<{ request: PaymentRequestRow; created: boolean }> {
+  return sql.begin(async (tx) => {
+    const id = newId('req');
+    const inserted = await tx<{ id: string }[]>`
+      insert into payment_requests (
+        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
+        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
+        paid_at, idempotency_key)
+      values (
+        ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
+        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
+        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
+        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
+      on conflict (idempotency_key) do nothing
+      returning id`;
+    const created = inserted.length === 1;
+    if (created && req.draft.lines.length > 0) {
+      await tx`insert into payment_request_lines ${tx(req.draft.lines.map((l, i) => lineRow(id, i + 1, l)))}`;
+    }
+    const [request] = await tx<PaymentRequestRow[]>`
+      select ${columns(tx)} from payment_requests where idempotency_key = ${req.idempotencyKey}`;
+    return { request: request!, created };
+  });
+}
+
+export async function getPaymentRequest(
+  sql: Sql,
+  agencyId: string,
+  id: string,
+): Promise<PaymentRequestRow | null> {
+  const [row] = await sql<PaymentRequestRow[]>`
+    select ${columns(sql)} from payment_requests where id = ${id} and agency_id = ${agencyId}`;
+  return row ?? null;
+}
+
+export async function getPaymentRequestLines(
+  sql: Sql,
+  requestId: string,
+): Promise<PaymentRequestLineRow[]> {
+  return sql<PaymentRequestLineRow[]>`
+    select position, kind, description, trim_scale(quantity)::text as quantity,
+      trim_scale(unit_amount_minor)::text as "unitAmountMinor", amount_minor as "amountMinor",
+      period_start as "periodStart", period_end as "periodEnd", details
+    from payment_request_lines where request_id = ${requestId} order by position`;
+}
+
+export interface ListRequestsFilter {
+  agencyId: string;
+  subscriptionId?: string | undefined;
+  clientId?: string | undefined;
+  status?: string | undefined;
+  type?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+/** Newest first; `after` is the id of the last row of the previous page. */
+export async function listPaymentRequests(
+  sql: Sql,
+  f: ListRequestsFilter,
+): Promise<PaymentRequestRow[]> {
+  return sql<PaymentRequestRow[]>`
+    select ${columns(sql)} from payment_requests
+    where agency_id = ${f.agencyId}
+      ${f.subscriptionId ? sql`and subscription_id = ${f.subscriptionId}` : sql``}
+      ${f.clientId ? sql`and client_id = ${f.clientId}` : sql``}
+      ${f.status ? sql`and status = ${f.status}` : sql``}
+      ${f.type ? sql`and type = ${f.type}` : sql``}
+      ${f.after ? sql`and id < ${f.after}` : sql``}
+    order by id desc limit ${f.limit}`;
+}
+
+/** Sets a request's status (and its timestamp column); returns the row, or null if unknown. */
+export async function setPaymentRequestStatus(
+  sql: Sql,
+  input: { requestId: string; status: string; at: Date; externalReference?: string | null },
+): Promise<PaymentRequestRow | null> {
+  const [row] = await sql<PaymentRequestRow[]>`
+    update payment_requests set
+      status = ${input.status},
+      paid_at = case when ${input.status} = 'paid' then coalesce(paid_at, ${input.at}) else paid_at end,
+      failed_at = case when ${input.status} = 'failed' then ${input.at} else failed_at end,
+      canceled_at = case when ${input.status} = 'canceled' then ${input.at} else canceled_at end,
+      external_reference = coalesce(${input.externalReference ?? null}, external_reference),
+      updated_at = now()
+    where id = ${input.requestId}
+    returning ${columns(sql)}`;
+  return row ?? null;
+}

@@ -1,0 +1,62 @@
+/** The API in process (app.request), with an agency created straight in the database. */
+import type { Client } from '@temporalio/client';
+import { createApp } from '../../api/app';
+import type { Sql } from '../../db/client';
+import { createAgency, insertApiKey } from '../../db/queries/agencies';
+import { createLogger } from '../../lib/logger';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export interface TestApi {
+  app: ReturnType<typeof createApp>;
+  agencyId: string;
+  key: string;
+  ingestKey: string;
+  /** JSON request with this agency's key unless another is given (null: none). */
+  call<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    key?: string | null,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: T; headers: Headers }>;
+  newAgency(name?: string): Promise<{ agencyId: string; key: string; ingestKey: string }>;
+}
+
+export async function createTestApi(
+  sql: Sql,
+  temporal: Client,
+  options: { platformRate?: string } = {},
+): Promise<TestApi> {
+  const app = createApp({
+    sql,
+    temporal,
+    log: createLogger(process.env.TEST_LOG ?? 'silent'),
+    platformRateMinorPerMinute: options.platformRate ?? '15',
+    adminKey: ADMIN_KEY,
+  });
+  const newAgency = async (name = 'Acme Voice Agency') => {
+    const { agency, apiKey } = await createAgency(sql, { name, webhookUrl: null });
+    const ingest = await insertApiKey(sql, agency.id, 'ingest', 'ingestor');
+    return { agencyId: agency.id, key: apiKey.key, ingestKey: ingest.key };
+  };
+  const first = await newAgency();
+  return {
+    app,
+    ...first,
+    newAgency,
+    async call(method, path, body, key = first.key, headers = {}) {
+      const res = await app.request(path, {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+    },
+  };
+}

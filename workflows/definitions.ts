@@ -1,0 +1,135 @@
+/**
+ * The contract between the API, the worker, the tests and the subscription workflow: task
+ * queue, workflow ids, search attributes, signals, queries and updates with their payloads.
+ * Imports only @temporalio/workflow (and pure billing types), so every side can share it.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PeriodUsage } from '../billing/invoice';
+import type { AppliedCoupon, BillingMode, PlanTerms } from '../billing/terms';
+
+export const TASK_QUEUE = 'tally-billing';
+
+export const subscriptionWorkflowId = (subscriptionId: string): string =>
+  `subscription-${subscriptionId}`;
+
+/** Custom search attributes, registered on the dev server and in docker-compose. */
+export const AgencyIdAttr = defineSearchAttributeKey('AgencyId', 'KEYWORD');
+export const ClientIdAttr = defineSearchAttributeKey('ClientId', 'KEYWORD');
+export const PlanIdAttr = defineSearchAttributeKey('PlanId', 'KEYWORD');
+export const SubscriptionStatusAttr = defineSearchAttributeKey('SubscriptionStatus', 'KEYWORD');
+export const BillingModeAttr = defineSearchAttributeKey('BillingMode', 'KEYWORD');
+export const CurrentPeriodEndAttr = defineSearchAttributeKey('CurrentPeriodEnd', 'DATETIME');
+
+/** Name and type of each custom search attribute, for registering them on a server. */
+export const SEARCH_ATTRIBUTES = {
+  AgencyId: 'KEYWORD',
+  ClientId: 'KEYWORD',
+  PlanId: 'KEYWORD',
+  SubscriptionStatus: 'KEYWORD',
+  BillingMode: 'KEYWORD',
+  CurrentPeriodEnd: 'DATETIME',
+} as const;
+
+export type SubscriptionStatus = 'scheduled' | 'active' | 'past_due' | 'blocked' | 'canceled';
+export type RequestStatus = 'pending' | 'paid' | 'overdue' | 'failed' | 'canceled';
+
+/** What starts a subscription workflow. */
+export interface SubscriptionInput {
+  subscriptionId: string;
+  agencyId: string;
+  clientId: string;
+  billingMode: BillingMode;
+  terms: PlanTerms;
+  /** The client's per-minute rate frozen at start; falls back to the plan's overage rate. */
+  rateMinorPerMinute: string | null;
+  agentIds: string[];
+  /** When the first period starts; null means when the workflow first runs. */
+  startAtMs: number | null;
+  coupon: AppliedCoupon | null;
+  /** Carried across continue-as-new; absent on the first run. */
+  state?: SubscriptionState;
+}
+
+/** A cycle request the workflow still watches (pending, overdue or failed). */
+export interface OpenRequest {
+  id: string;
+  periodIndex: number;
+  status: RequestStatus;
+  totalMinor: number;
+  dueAtMs: number;
+  graceEndsAtMs: number;
+}
+
+/** Terms or rate that take effect when the next period starts. */
+export interface PendingChange {
+  terms: PlanTerms | null;
+  rateMinorPerMinute: string | null;
+  requestedAtMs: number;
+}
+
+/** The workflow's whole state: one object, carried across continue-as-new. */
+export interface SubscriptionState {
+  status: SubscriptionStatus;
+  /** The start instant every period boundary is anchored to. */
+  anchorMs: number;
+  terms: PlanTerms;
+  rateMinorPerMinute: string | null;
+  coupon: AppliedCoupon | null;
+  periodIndex: number;
+  periodStartMs: number;
+  periodEndMs: number;
+  openRequests: OpenRequest[];
+  pendingChange: PendingChange | null;
+  cancelAtPeriodEnd: boolean;
+  /** Usage counters of the current period, fed by the usage seam. */
+  usage: PeriodUsage;
+  /** Highest usage event sequence folded into the counters (usage issue). */
+  usageSeq: number;
+}
+
+export interface SubscriptionView {
+  subscriptionId: string;
+  status: SubscriptionStatus;
+  periodIndex: number;
+  periodStart: string;
+  periodEnd: string;
+  openRequests: (Omit<OpenRequest, 'dueAtMs' | 'graceEndsAtMs'> & {
+    dueAt: string;
+    graceEndsAt: string;
+  })[];
+  cancelAtPeriodEnd: boolean;
+  coupon: AppliedCoupon | null;
+  pendingChange: PendingChange | null;
+  usage: PeriodUsage;
+  nextTimer: { kind: 'period_end' | 'due' | 'grace_end' | 'start'; at: string } | null;
+}
+
+export interface RecordPaymentInput {
+  requestId: string;
+  status: 'paid' | 'failed' | 'canceled';
+  externalReference?: string | null;
+}
+
+export interface CancelInput {
+  /** `now` ends the subscription at once (final usage request); `period_end` at renewal. */
+  when: 'now' | 'period_end';
+  reason?: string | null;
+}
+
+export interface ChangeTermsInput {
+  terms?: PlanTerms | null;
+  rateMinorPerMinute?: string | null;
+}
+
+export const stateQuery = defineQuery<SubscriptionView>('state');
+export const recordPaymentUpdate = defineUpdate<OpenRequest | null, [RecordPaymentInput]>(
+  'recordPayment',
+);
+export const cancelUpdate = defineUpdate<SubscriptionView, [CancelInput]>('cancel');
+export const changeTermsUpdate = defineUpdate<PendingChange, [ChangeTermsInput]>('changeTerms');
+export const setCouponUpdate = defineUpdate<AppliedCoupon | null, [AppliedCoupon | null]>(
+  'setCoupon',
+);
+/** Wakes the workflow to fold newly stored usage events (up to `throughSeq`) into its pools. */
+export const usageSignal = defineSignal<[{ throughSeq: number }]>('usage');
