@@ -1,6 +1,7 @@
 /** All activities, built from the dependencies the worker (or a test) creates once. */
 import type { Sql } from '../db/client';
 import { createSubscriptionActivities } from './subscription';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -9,6 +10,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSubscriptionActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 

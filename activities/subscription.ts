@@ -1,177 +1,241 @@
 /**
- * Activities the subscription workflow calls. Each is idempotent: request ids and event dedupe
- * keys derive from subscription, period and kind, enforced by unique constraints, so a retried
- * activity never inserts twice.
+ * Activities the subscription workflow calls. Everything the workflow decides reaches Postgres
+ * through one activity, `commitSubscription`, in one transaction: request status changes, a new
+ * request, the closed period, the subscription mirror, feed events and the client's access (with
+ * its webhook outbox row). One activity per renewal keeps renewals cheap at scale.
+ *
+ * Idempotent: the request's key derives from subscription, period and kind; event dedupe keys
+ * from the workflow run and commit number; status updates accept a request already in the
+ * target status; access is recomputed and only a real change is stored. A retried commit
+ * therefore writes nothing twice.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NO_USAGE, type PeriodUsage, type RequestDraft } from '../billing/invoice';
 import type { Period } from '../billing/periods';
+import type { AppliedCoupon, PlanTerms } from '../billing/terms';
 import type { Sql } from '../db/client';
+import { recomputeAccess } from '../db/queries/access';
 import { recordEvent } from '../db/queries/events';
-import { insertPaymentRequest, setPaymentRequestStatus } from '../db/queries/payment-requests';
-import { syncSubscription } from '../db/queries/subscriptions';
-import type { AppliedCoupon } from '../billing/terms';
+import {
+  insertPaymentRequestIn,
+  setPaymentRequestStatus,
+  type MarkStatus,
+} from '../db/queries/payment-requests';
+import { closePeriod, syncSubscription } from '../db/queries/subscriptions';
+import type { SubscriptionStatus } from '../workflows/definitions';
+import { dispatchDeliveries } from './webhooks';
 
 export interface SubscriptionActivityDeps {
   sql: Sql;
 }
 
-/** Domain failures: retrying cannot help, so the workflow sees them at once. */
-export const NON_RETRYABLE_ERRORS = ['SubscriptionNotFound', 'PaymentRequestNotFound'] as const;
+export interface RequestUpdate {
+  requestId: string;
+  status: MarkStatus;
+  atMs: number;
+  externalReference: string | null;
+}
 
-export interface IssueRequestInput {
-  agencyId: string;
-  clientId: string;
-  subscriptionId: string;
-  periodIndex: number;
-  /** `cycle` at a renewal (or the start); `final` when the subscription is canceled. */
+export interface IssueRequest {
+  /** `cycle` at the start and each renewal; `final` when the subscription ends. */
   kind: 'cycle' | 'final';
+  periodIndex: number;
   draft: RequestDraft;
   issuedAtMs: number;
   dueAtMs: number;
   graceEndsAtMs: number;
 }
 
-export interface IssuedRequest {
-  id: string;
-  totalMinor: number;
-  created: boolean;
-}
-
-export interface SyncInput {
-  subscriptionId: string;
-  agencyId: string;
-  clientId: string;
-  status: string;
+/** What the read model shows of the workflow's state. */
+export interface SubscriptionMirror {
+  status: SubscriptionStatus;
   startAtMs: number;
+  terms: PlanTerms;
+  rateMinorPerMinute: string | null;
   period: Period;
   cancelAtPeriodEnd: boolean;
   coupon: AppliedCoupon | null;
+  pendingChange: Record<string, unknown> | null;
+  accessHolds: string[];
   canceledAtMs: number | null;
   cancelReason: string | null;
-  /** An event for the agency feed, recorded once per dedupe key. */
-  event: { type: string; data: Record<string, unknown>; dedupeKey: string } | null;
+}
+
+export interface CommitInput {
+  agencyId: string;
+  clientId: string;
+  subscriptionId: string;
+  /** Unique per commit of a workflow run (run id and commit number): dedupes feed events. */
+  commitKey: string;
+  mirror: SubscriptionMirror;
+  requestUpdates: RequestUpdate[];
+  issue: IssueRequest | null;
+  closedPeriod: { period: Period; usage: PeriodUsage; closedAtMs: number } | null;
+  events: { type: string; data: Record<string, unknown> }[];
+}
+
+export interface CommitResult {
+  issued: { id: string; totalMinor: number } | null;
+  access: { allowed: boolean; reasons: string[]; version: number } | null;
 }
 
 export function createSubscriptionActivities({ sql }: SubscriptionActivityDeps) {
   return {
-    /** Stores a cycle (or final) payment request with its lines, once per subscription period. */
-    async issueCycleRequest(input: IssueRequestInput): Promise<IssuedRequest> {
-      const { request, created } = await insertPaymentRequest(sql, {
-        agencyId: input.agencyId,
-        clientId: input.clientId,
-        subscriptionId: input.subscriptionId,
-        type: 'cycle',
-        periodIndex: input.periodIndex,
-        status: 'pending',
-        draft: input.draft,
-        issuedAt: new Date(input.issuedAtMs),
-        dueAt: new Date(input.dueAtMs),
-        graceEndsAt: new Date(input.graceEndsAtMs),
-        idempotencyKey: `${input.subscriptionId}:${input.kind}:${input.periodIndex}`,
-      });
-      if (created) {
-        await recordEvent(sql, {
-          agencyId: input.agencyId,
-          type: 'payment_request.issued',
-          clientId: input.clientId,
-          subjectType: 'payment_request',
-          subjectId: request.id,
-          data: {
-            subscriptionId: input.subscriptionId,
-            periodIndex: input.periodIndex,
-            totalMinor: request.totalMinor,
-            currency: request.currency,
-          },
-          dedupeKey: `issued:${request.id}`,
-        });
-      }
-      return { id: request.id, totalMinor: request.totalMinor, created };
-    },
+    /** Stores everything one workflow step decided, in one transaction. */
+    async commitSubscription(input: CommitInput): Promise<CommitResult> {
+      const { agencyId, clientId, subscriptionId } = input;
+      const result = await sql.begin(async (tx) => {
+        for (const u of input.requestUpdates) {
+          const done = await setPaymentRequestStatus(tx, {
+            requestId: u.requestId,
+            status: u.status,
+            at: new Date(u.atMs),
+            externalReference: u.externalReference,
+          });
+          // The workflow owns cycle requests: a mismatch here is a bug to see, not to retry.
+          if (!done) {
+            Context.current().log.warn('payment request not in a state to become ' + u.status, {
+              requestId: u.requestId,
+            });
+            continue;
+          }
+          if (done.changed) {
+            await recordEvent(tx, {
+              agencyId,
+              type: `payment_request.${u.status}`,
+              clientId,
+              subjectType: 'payment_request',
+              subjectId: u.requestId,
+              data: {
+                subscriptionId,
+                status: u.status,
+                externalReference: u.externalReference,
+                totalMinor: done.row.totalMinor,
+                currency: done.row.currency,
+              },
+              dedupeKey: `request:${u.requestId}:${u.status}`,
+            });
+          }
+        }
 
-    /** Mirrors the workflow's state into Postgres (and the agency's event feed). */
-    async syncSubscription(input: SyncInput): Promise<void> {
-      await sql.begin(async (tx) => {
+        let issued: CommitResult['issued'] = null;
+        if (input.issue) {
+          const i = input.issue;
+          const { request, created } = await insertPaymentRequestIn(tx, {
+            agencyId,
+            clientId,
+            subscriptionId,
+            type: 'cycle',
+            periodIndex: i.periodIndex,
+            status: 'pending',
+            draft: i.draft,
+            issuedAt: new Date(i.issuedAtMs),
+            dueAt: new Date(i.dueAtMs),
+            graceEndsAt: new Date(i.graceEndsAtMs),
+            idempotencyKey: `${subscriptionId}:${i.kind}:${i.periodIndex}`,
+          });
+          issued = { id: request.id, totalMinor: request.totalMinor };
+          if (created) {
+            await recordEvent(tx, {
+              agencyId,
+              type: 'payment_request.issued',
+              clientId,
+              subjectType: 'payment_request',
+              subjectId: request.id,
+              data: {
+                subscriptionId,
+                kind: i.kind,
+                periodIndex: i.periodIndex,
+                totalMinor: request.totalMinor,
+                currency: request.currency,
+                dueAt: request.dueAt.toISOString(),
+              },
+              dedupeKey: `issued:${request.id}`,
+            });
+          }
+        }
+
+        if (input.closedPeriod) {
+          const c = input.closedPeriod;
+          await closePeriod(tx, {
+            subscriptionId,
+            agencyId,
+            index: c.period.index,
+            startAt: new Date(c.period.startMs),
+            endAt: new Date(c.period.endMs),
+            closedAt: new Date(c.closedAtMs),
+            usage: c.usage,
+          });
+        }
+
+        const m = input.mirror;
         const row = await syncSubscription(tx, {
-          subscriptionId: input.subscriptionId,
-          status: input.status,
-          startAt: new Date(input.startAtMs),
-          periodIndex: input.period.index,
-          periodStart: new Date(input.period.startMs),
-          periodEnd: new Date(input.period.endMs),
-          cancelAtPeriodEnd: input.cancelAtPeriodEnd,
-          coupon: input.coupon,
-          canceledAt: input.canceledAtMs === null ? null : new Date(input.canceledAtMs),
-          cancelReason: input.cancelReason,
+          subscriptionId,
+          status: m.status,
+          startAt: new Date(m.startAtMs),
+          planId: m.terms.planId,
+          terms: { ...m.terms, rateMinorPerMinute: m.rateMinorPerMinute },
+          periodIndex: m.period.index,
+          periodStart: new Date(m.period.startMs),
+          periodEnd: new Date(m.period.endMs),
+          cancelAtPeriodEnd: m.cancelAtPeriodEnd,
+          coupon: m.coupon,
+          pendingChange: m.pendingChange,
+          accessHolds: m.accessHolds,
+          canceledAt: m.canceledAtMs === null ? null : new Date(m.canceledAtMs),
+          cancelReason: m.cancelReason,
         });
         if (!row) {
           throw ApplicationFailure.create({
             type: 'SubscriptionNotFound',
-            message: `subscription ${input.subscriptionId} has no row`,
+            message: `subscription ${subscriptionId} has no row`,
             nonRetryable: true,
           });
         }
-        if (input.event) {
+        for (const [i, e] of input.events.entries()) {
           await recordEvent(tx, {
-            agencyId: input.agencyId,
-            type: input.event.type,
-            clientId: input.clientId,
+            agencyId,
+            type: e.type,
+            clientId,
             subjectType: 'subscription',
-            subjectId: input.subscriptionId,
-            data: input.event.data,
-            dedupeKey: input.event.dedupeKey,
+            subjectId: subscriptionId,
+            data: e.data,
+            dedupeKey: `${input.commitKey}:${i}:${e.type}`,
           });
         }
+        const change = await recomputeAccess(tx, clientId);
+        return { issued, change };
       });
-    },
 
-    /** Sets a payment request's status in Postgres, with the event for the feed. */
-    async setRequestStatus(input: {
-      agencyId: string;
-      clientId: string;
-      requestId: string;
-      status: 'paid' | 'failed' | 'canceled' | 'overdue';
-      atMs: number;
-      externalReference: string | null;
-    }): Promise<void> {
-      await sql.begin(async (tx) => {
-        const row = await setPaymentRequestStatus(tx as unknown as Sql, {
-          requestId: input.requestId,
-          status: input.status,
-          at: new Date(input.atMs),
-          externalReference: input.externalReference,
-        });
-        if (!row) {
-          throw ApplicationFailure.create({
-            type: 'PaymentRequestNotFound',
-            message: `payment request ${input.requestId} not found`,
-            nonRetryable: true,
-          });
-        }
-        await recordEvent(tx, {
-          agencyId: input.agencyId,
-          type:
-            input.status === 'overdue'
-              ? 'payment_request.overdue'
-              : `payment_request.${input.status}`,
-          clientId: input.clientId,
-          subjectType: 'payment_request',
-          subjectId: input.requestId,
-          data: {
-            status: input.status,
-            externalReference: input.externalReference,
-            totalMinor: row.totalMinor,
-          },
-          dedupeKey: `request:${input.requestId}:${input.status}:${input.atMs}`,
-        });
-      });
+      if (result.change?.deliveryId) {
+        // Committed: start its delivery now; if this fails the sweeper starts it later.
+        await dispatchDeliveries(sql, Context.current().client, [result.change.deliveryId]).catch(
+          (err: Error) =>
+            Context.current().log.warn('webhook dispatch deferred to the sweeper', {
+              error: err.message,
+            }),
+        );
+      }
+      const c = result.change;
+      return {
+        issued: result.issued,
+        access: c
+          ? { allowed: c.state.allowed, reasons: c.state.reasons, version: c.version }
+          : null,
+      };
     },
 
     /**
-     * Usage of a closed period, for the invoice. The seam the usage pools fill: until usage
-     * events are ingested there is none.
+     * Usage of a period, for the invoice: the seam the usage pools fill (issue 5). Until usage
+     * events are ingested there is none. Called as a local activity at each renewal and at the end.
      */
-    async getPeriodUsage(_input: { subscriptionId: string; period: Period }): Promise<PeriodUsage> {
+    async getPeriodUsage(_input: {
+      subscriptionId: string;
+      agencyId?: string;
+      clientId?: string;
+      period: Period;
+    }): Promise<PeriodUsage> {
       return NO_USAGE;
     },
   };

@@ -13,6 +13,9 @@ export const TASK_QUEUE = 'tally-billing';
 export const subscriptionWorkflowId = (subscriptionId: string): string =>
   `subscription-${subscriptionId}`;
 
+/** One delivery workflow per outbox row: starting it twice is a no-op. */
+export const webhookDeliveryWorkflowId = (deliveryId: string): string => `webhook-${deliveryId}`;
+
 /** Custom search attributes, registered on the dev server and in docker-compose. */
 export const AgencyIdAttr = defineSearchAttributeKey('AgencyId', 'KEYWORD');
 export const ClientIdAttr = defineSearchAttributeKey('ClientId', 'KEYWORD');
@@ -30,6 +33,9 @@ export const SEARCH_ATTRIBUTES = {
   BillingMode: 'KEYWORD',
   CurrentPeriodEnd: 'DATETIME',
 } as const;
+
+/** Activity failures retrying cannot fix: listed as non-retryable on both sides. */
+export const DOMAIN_ERRORS = ['SubscriptionNotFound', 'WebhookDeliveryNotFound'] as const;
 
 export type SubscriptionStatus = 'scheduled' | 'active' | 'past_due' | 'blocked' | 'canceled';
 export type RequestStatus = 'pending' | 'paid' | 'overdue' | 'failed' | 'canceled';
@@ -63,16 +69,25 @@ export interface OpenRequest {
 
 /** Terms or rate that take effect when the next period starts. */
 export interface PendingChange {
+  /** The plan switched to; null keeps the current terms. */
   terms: PlanTerms | null;
+  /** The per-minute rate from the next period (null: the plan's overage rate). */
   rateMinorPerMinute: string | null;
   requestedAtMs: number;
+  /** The first period billed under the change, and when it starts. */
+  effectiveFromPeriodIndex: number;
+  effectiveAtMs: number;
 }
 
 /** The workflow's whole state: one object, carried across continue-as-new. */
 export interface SubscriptionState {
   status: SubscriptionStatus;
+  /** When the subscription started (or is scheduled to). */
+  startAtMs: number;
   /** The start instant every period boundary is anchored to. */
   anchorMs: number;
+  /** The period index that starts at anchorMs (a plan switch to another rhythm re-anchors). */
+  anchorIndex: number;
   terms: PlanTerms;
   rateMinorPerMinute: string | null;
   coupon: AppliedCoupon | null;
@@ -86,11 +101,17 @@ export interface SubscriptionState {
   usage: PeriodUsage;
   /** Highest usage event sequence folded into the counters (usage issue). */
   usageSeq: number;
+  /** Set by the usage pools when included and wallet minutes are spent and overage is not allowed. */
+  minutesExhausted: boolean;
 }
 
 export interface SubscriptionView {
   subscriptionId: string;
   status: SubscriptionStatus;
+  billingMode: BillingMode;
+  planId: string;
+  /** The per-minute rate billed for this period's usage. */
+  rateMinorPerMinute: string | null;
   periodIndex: number;
   periodStart: string;
   periodEnd: string;
@@ -100,8 +121,15 @@ export interface SubscriptionView {
   })[];
   cancelAtPeriodEnd: boolean;
   coupon: AppliedCoupon | null;
-  pendingChange: PendingChange | null;
+  pendingChange:
+    | (Omit<PendingChange, 'requestedAtMs' | 'effectiveAtMs'> & {
+        requestedAt: string;
+        effectiveAt: string;
+      })
+    | null;
   usage: PeriodUsage;
+  /** Access holds the workflow asserts on top of its status (e.g. minutes_exhausted). */
+  accessHolds: string[];
   nextTimer: { kind: 'period_end' | 'due' | 'grace_end' | 'start'; at: string } | null;
 }
 

@@ -1,27 +1,38 @@
 /**
  * One long-lived workflow per subscription (id `subscription-<id>`). It owns time: it sleeps
  * until the period ends or a due date / grace end arrives, issues cycle payment requests, moves
- * the status through active, past_due and blocked, and continues as new at every renewal so
- * history stays bounded. State lives in one object; handlers change it and wake the loop.
+ * the status through active, past_due and blocked, and continues as new at every renewal so each
+ * run's history holds one period.
+ *
+ * Shape: state lives in one object (carried across continue-as-new). Handlers validate, change
+ * the state and queue effects; only the main loop talks to Postgres, through one activity per
+ * step (`commitSubscription`), so the read model sees states in the order the workflow had them.
+ * Handlers that must answer after the change is stored wait for their commit.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { buildCycleRequest, NO_USAGE, type PeriodUsage } from '../billing/invoice';
+import type { CommitInput, IssueRequest } from '../activities/subscription';
+import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
 import { isRate } from '../billing/money';
+import type { Period } from '../billing/periods';
 import type { AppliedCoupon } from '../billing/terms';
-import { addDaysMs, periodAt, type Cadence, type Period } from '../billing/periods';
 import { workflowNowMs } from './clock';
 import {
   CurrentPeriodEndAttr,
+  DOMAIN_ERRORS,
+  PlanIdAttr,
   SubscriptionStatusAttr,
   cancelUpdate,
   changeTermsUpdate,
@@ -31,59 +42,85 @@ import {
   usageSignal,
   type CancelInput,
   type OpenRequest,
+  type PendingChange,
   type SubscriptionInput,
   type SubscriptionState,
   type SubscriptionStatus,
   type SubscriptionView,
 } from './definitions';
-import { deriveStatus, isUnpaid, nextTimer } from './subscription-rules';
+import {
+  accessHolds,
+  deadlines,
+  deriveStatus,
+  finalRequest,
+  firstRequest,
+  newlyOverdue,
+  nextTimer,
+  periodOf,
+  planRenewal,
+  rateInEffect,
+  shouldIssue,
+  type RequestPlan,
+} from './subscription-rules';
 
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['SubscriptionNotFound', 'PaymentRequestNotFound'],
-  },
+const retry = {
+  initialInterval: '1 second',
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: [...DOMAIN_ERRORS],
+};
+const { commitSubscription } = proxyActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry,
+});
+// A local activity: no task queue round trip and one marker in history, at every renewal.
+const { getPeriodUsage } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '20 seconds',
+  retry,
 });
 
-const cadenceOf = (s: SubscriptionState): Cadence => ({
-  rhythm: s.terms.rhythm,
-  intervalCount: s.terms.intervalCount,
-});
+/** Thrown when the subscription row is gone: the workflow has nothing left to own. */
+class Orphaned extends Error {}
 
 function initialState(input: SubscriptionInput): SubscriptionState {
-  const cadence = { rhythm: input.terms.rhythm, intervalCount: input.terms.intervalCount };
-  const anchorMs = input.startAtMs ?? workflowNowMs();
-  const first = periodAt(anchorMs, cadence, 0);
-  return {
+  const startAtMs = input.startAtMs ?? workflowNowMs();
+  const s: SubscriptionState = {
     status: 'scheduled',
-    anchorMs,
+    startAtMs,
+    anchorMs: startAtMs,
+    anchorIndex: 0,
     terms: input.terms,
     rateMinorPerMinute: input.rateMinorPerMinute,
     coupon: input.coupon,
     periodIndex: 0,
-    periodStartMs: first.startMs,
-    periodEndMs: first.endMs,
+    periodStartMs: 0,
+    periodEndMs: 0,
     openRequests: [],
     pendingChange: null,
     cancelAtPeriodEnd: false,
     usage: NO_USAGE,
     usageSeq: 0,
+    minutesExhausted: false,
   };
+  const first = periodOf(s, 0);
+  return { ...s, periodStartMs: first.startMs, periodEndMs: first.endMs };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 function toView(input: SubscriptionInput, s: SubscriptionState, nowMs: number): SubscriptionView {
-  const iso = (ms: number) => new Date(ms).toISOString();
   const timer =
     s.status === 'canceled'
       ? null
       : s.status === 'scheduled'
         ? { kind: 'start' as const, at: iso(s.anchorMs) }
         : (({ kind, atMs }) => ({ kind, at: iso(atMs) }))(nextTimer(s, nowMs));
+  const change = s.pendingChange;
   return {
     subscriptionId: input.subscriptionId,
     status: s.status,
+    billingMode: input.billingMode,
+    planId: s.terms.planId,
+    rateMinorPerMinute: rateInEffect(s),
     periodIndex: s.periodIndex,
     periodStart: iso(s.periodStartMs),
     periodEnd: iso(s.periodEndMs),
@@ -94,11 +131,22 @@ function toView(input: SubscriptionInput, s: SubscriptionState, nowMs: number): 
     })),
     cancelAtPeriodEnd: s.cancelAtPeriodEnd,
     coupon: s.coupon,
-    pendingChange: s.pendingChange,
+    pendingChange: change
+      ? {
+          terms: change.terms,
+          rateMinorPerMinute: change.rateMinorPerMinute,
+          effectiveFromPeriodIndex: change.effectiveFromPeriodIndex,
+          requestedAt: iso(change.requestedAtMs),
+          effectiveAt: iso(change.effectiveAtMs),
+        }
+      : null,
     usage: s.usage,
+    accessHolds: accessHolds(s),
     nextTimer: timer,
   };
 }
+
+const rejection = (type: string, message: string) => ApplicationFailure.create({ type, message });
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
   const state = input.state ?? initialState(input);
@@ -108,8 +156,25 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     subscriptionId: input.subscriptionId,
   };
   const billed = input.billingMode !== 'track_only';
+
+  // --- Effects queued for the next commit, and commit bookkeeping. ---
+  type Effects = Pick<CommitInput, 'requestUpdates' | 'issue' | 'closedPeriod' | 'events'>;
+  const noEffects = (): Effects => ({
+    requestUpdates: [],
+    issue: null,
+    closedPeriod: null,
+    events: [],
+  });
+  let effects = noEffects();
+  let requested = 0; // bumped by every change the read model must show
+  let committed = 0; // the highest `requested` stored
+  let commits = 0; // per run, for event dedupe keys
   let wake = false;
   let cancelRequest: CancelInput | null = null;
+  let cancelReason: string | null = null;
+  let canceledAtMs: number | null = null;
+  let ended = false;
+  let usageThroughSeq = state.usageSeq;
 
   const period = (): Period => ({
     index: state.periodIndex,
@@ -117,107 +182,194 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     endMs: state.periodEndMs,
   });
 
-  /** Mirrors status and period into Postgres and search attributes. */
-  async function publish(
-    event: { type: string; data?: Record<string, unknown> } | null,
-  ): Promise<void> {
-    upsertSearchAttributes([
-      { key: SubscriptionStatusAttr, value: state.status },
-      { key: CurrentPeriodEndAttr, value: new Date(state.periodEndMs) },
-    ]);
-    await acts.syncSubscription({
-      ...ids,
-      status: state.status,
-      startAtMs: state.anchorMs,
-      period: period(),
-      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
-      coupon: state.coupon,
-      canceledAtMs: state.status === 'canceled' ? workflowNowMs() : null,
-      cancelReason: state.status === 'canceled' ? (cancelRequest?.reason ?? null) : null,
-      event: event
-        ? {
-            type: event.type,
-            data: { status: state.status, ...event.data },
-            dedupeKey: `${input.subscriptionId}:${event.type}:${state.periodIndex}:${workflowInfo().runId}:${workflowNowMs()}`,
-          }
-        : null,
-    });
+  /** Notes a change to store; returns the number a handler waits for. */
+  function changed(): number {
+    requested += 1;
+    wake = true;
+    return requested;
   }
+  const stored = (n: number) => condition(() => committed >= n);
+  const pendingWork = () =>
+    requested > committed ||
+    effects.requestUpdates.length > 0 ||
+    effects.issue !== null ||
+    effects.closedPeriod !== null ||
+    effects.events.length > 0;
 
-  async function setStatus(
-    next: SubscriptionStatus,
-    data: Record<string, unknown> = {},
-  ): Promise<void> {
+  function setStatus(next: SubscriptionStatus, data: Record<string, unknown> = {}): void {
     if (next === state.status) return;
     state.status = next;
-    await publish({ type: `subscription.${next}`, data });
+    effects.events.push({
+      type: `subscription.${next}`,
+      data: { status: next, periodIndex: state.periodIndex, ...data },
+    });
   }
 
-  /** Re-derives status from open requests: overdue requests, past due, blocked at grace end. */
-  async function applyDeadlines(): Promise<void> {
+  /** Deadlines that have come: pending requests turn overdue, and the status follows. */
+  function refresh(): void {
+    if (state.status === 'canceled' || state.status === 'scheduled') return;
     const now = workflowNowMs();
-    for (const r of state.openRequests) {
-      if (r.status === 'pending' && r.dueAtMs <= now) {
-        r.status = 'overdue';
-        await acts.setRequestStatus({
-          ...ids,
-          requestId: r.id,
-          status: 'overdue',
-          atMs: now,
-          externalReference: null,
-        });
-      }
+    for (const r of newlyOverdue(state, now)) {
+      r.status = 'overdue';
+      effects.requestUpdates.push({
+        requestId: r.id,
+        status: 'overdue',
+        atMs: now,
+        externalReference: null,
+      });
     }
-    await setStatus(deriveStatus(state, now));
+    setStatus(deriveStatus(state, now));
   }
 
-  /** Issues the cycle request at the start of `state.periodIndex` (recurring for it, usage of the one before). */
-  async function issueRequest(
-    kind: 'cycle' | 'final',
-    usageFor: { period: Period; usage: PeriodUsage } | null,
-  ): Promise<void> {
-    const recurringFor = kind === 'cycle' ? period() : null;
-    const { draft, couponAfter } = buildCycleRequest({
-      terms: state.terms,
-      recurringFor,
-      usageFor: usageFor
-        ? {
-            ...usageFor,
-            rateMinorPerMinute: state.rateMinorPerMinute ?? state.terms.overageRateMinorPerMinute,
-          }
-        : null,
-      lateUsage: null,
-      coupon: state.coupon,
-    });
-    if (!billed || draft.totalMinor === 0) return; // zero-amount requests are not issued
+  function queueRequest(kind: IssueRequest['kind'], plan: RequestPlan): void {
+    // A coupon counts a request when it discounted one, issued or not (a 100% discount).
+    if (billed) state.coupon = plan.couponAfter;
+    if (!shouldIssue(billed, plan.draft)) return; // zero-amount requests are not issued
     const now = workflowNowMs();
-    const dueAtMs = addDaysMs(now, state.terms.dueDays);
-    const graceEndsAtMs = addDaysMs(dueAtMs, state.terms.graceDays);
-    const issued = await acts.issueCycleRequest({
-      ...ids,
-      periodIndex: state.periodIndex,
+    effects.issue = {
       kind,
-      draft,
+      periodIndex: state.periodIndex,
+      draft: plan.draft,
       issuedAtMs: now,
-      dueAtMs,
-      graceEndsAtMs,
-    });
-    state.coupon = couponAfter;
-    if (kind === 'cycle') {
+      ...deadlines(now, state.terms),
+    };
+  }
+
+  /** Operators filter on these in the Temporal UI: upserted only when they change. */
+  function upsertAttributes(): void {
+    const current = workflowInfo().typedSearchAttributes;
+    const updates: SearchAttributeUpdatePair[] = [];
+    if (current.get(SubscriptionStatusAttr) !== state.status)
+      updates.push({ key: SubscriptionStatusAttr, value: state.status });
+    if (current.get(CurrentPeriodEndAttr)?.getTime() !== state.periodEndMs)
+      updates.push({ key: CurrentPeriodEndAttr, value: new Date(state.periodEndMs) });
+    if (current.get(PlanIdAttr) !== state.terms.planId)
+      updates.push({ key: PlanIdAttr, value: state.terms.planId });
+    if (updates.length > 0) upsertSearchAttributes(updates);
+  }
+
+  /** Stores the state and the queued effects in one activity; records the issued request. */
+  async function commit(): Promise<void> {
+    refresh();
+    const upto = requested;
+    const batch = effects;
+    effects = noEffects();
+    commits += 1;
+    upsertAttributes();
+    let result;
+    try {
+      result = await commitSubscription({
+        ...ids,
+        commitKey: `${workflowInfo().runId}:${commits}`,
+        mirror: {
+          status: state.status,
+          startAtMs: state.startAtMs,
+          terms: state.terms,
+          rateMinorPerMinute: state.rateMinorPerMinute,
+          period: period(),
+          cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+          coupon: state.coupon,
+          pendingChange: state.pendingChange as Record<string, unknown> | null,
+          accessHolds: accessHolds(state),
+          canceledAtMs,
+          cancelReason,
+        },
+        ...batch,
+      });
+    } catch (err) {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === 'SubscriptionNotFound'
+      )
+        throw new Orphaned(err.cause.message);
+      throw err;
+    }
+    committed = Math.max(committed, upto);
+    const issue = batch.issue;
+    if (issue?.kind === 'cycle' && result.issued) {
       state.openRequests.push({
-        id: issued.id,
-        periodIndex: state.periodIndex,
+        id: result.issued.id,
+        periodIndex: issue.periodIndex,
         status: 'pending',
-        totalMinor: issued.totalMinor,
-        dueAtMs,
-        graceEndsAtMs,
+        totalMinor: result.issued.totalMinor,
+        dueAtMs: issue.dueAtMs,
+        graceEndsAtMs: issue.graceEndsAtMs,
       });
     }
   }
 
-  async function closePeriodUsage(end: Period): Promise<{ period: Period; usage: PeriodUsage }> {
-    const usage = await acts.getPeriodUsage({ subscriptionId: input.subscriptionId, period: end });
-    return { period: end, usage };
+  /** Commits until nothing is left and every handler has answered. */
+  async function settle(): Promise<void> {
+    for (;;) {
+      if (pendingWork()) await commit();
+      else if (allHandlersFinished()) return;
+      else await condition(() => pendingWork() || allHandlersFinished());
+    }
+  }
+
+  /** The seam: usage of a period as the usage pools report it (none until usage lands). */
+  async function usageOf(p: Period): Promise<PeriodUsage> {
+    return getPeriodUsage({ ...ids, period: p });
+  }
+
+  /**
+   * USAGE FOLDING (usage issue): fold usage stored up to `usageThroughSeq` into `state.usage`,
+   * and set `state.minutesExhausted` when included and wallet minutes are spent and the plan
+   * allows no overage. Access follows through accessHolds() at the next commit. Until usage
+   * ingestion lands there is nothing to fold.
+   */
+  async function foldUsage(): Promise<void> {
+    state.usageSeq = usageThroughSeq;
+  }
+
+  /** Closes the current period and opens the next: usage in arrears, flat fee in advance. */
+  async function renew(): Promise<void> {
+    const closed = period();
+    const usage = await usageOf(closed);
+    const plan = planRenewal(state, usage);
+    state.terms = plan.terms;
+    state.rateMinorPerMinute = plan.rateMinorPerMinute;
+    state.anchorMs = plan.anchorMs;
+    state.anchorIndex = plan.anchorIndex;
+    state.pendingChange = null;
+    state.periodIndex = plan.next.index;
+    state.periodStartMs = plan.next.startMs;
+    state.periodEndMs = plan.next.endMs;
+    // Included minutes reset each period; the usage pools re-assert exhaustion if it still holds.
+    state.usage = NO_USAGE;
+    state.minutesExhausted = false;
+    effects.closedPeriod = { period: closed, usage, closedAtMs: workflowNowMs() };
+    // A blocked subscription is not billed again: it waits to be canceled.
+    if (state.status !== 'blocked') queueRequest('cycle', plan);
+    effects.events.push({
+      type: 'subscription.renewed',
+      data: { periodIndex: plan.next.index, status: state.status },
+    });
+    await commit();
+  }
+
+  /** Ends the subscription: a final request for the usage so far, then `canceled`. */
+  async function end(): Promise<SubscriptionView> {
+    const now = workflowNowMs();
+    const endMs = Math.max(state.periodStartMs, Math.min(now, state.periodEndMs));
+    if (state.status !== 'scheduled') {
+      const usage = await usageOf({ ...period(), endMs });
+      const plan = finalRequest(state, usage, endMs);
+      queueRequest('final', plan);
+      effects.closedPeriod = { period: plan.period, usage, closedAtMs: now };
+    }
+    state.periodEndMs = endMs;
+    canceledAtMs = now;
+    cancelReason = cancelRequest?.reason ?? cancelReason;
+    setStatus('canceled', {
+      reason: cancelReason,
+      when: cancelRequest ? cancelRequest.when : 'period_end',
+    });
+    await commit();
+    ended = true;
+    await settle();
+    return toView(input, state, workflowNowMs());
   }
 
   setHandler(stateQuery, () => toView(input, state, workflowNowMs()));
@@ -226,43 +378,33 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     recordPaymentUpdate,
     async ({ requestId, status, externalReference }) => {
       const req = state.openRequests.find((r) => r.id === requestId)!;
-      const now = workflowNowMs();
-      await acts.setRequestStatus({
-        ...ids,
-        requestId,
-        status,
-        atMs: now,
-        externalReference: externalReference ?? null,
-      });
+      // State first, synchronously: a due date arriving meanwhile must not mark it overdue.
       req.status = status;
       if (status !== 'failed')
         state.openRequests = state.openRequests.filter((r) => r.id !== requestId);
-      wake = true;
+      effects.requestUpdates.push({
+        requestId,
+        status,
+        atMs: workflowNowMs(),
+        externalReference: externalReference ?? null,
+      });
+      await stored(changed());
       return { ...req };
     },
     {
       validator: ({ requestId, status }) => {
         if (state.status === 'canceled')
-          throw ApplicationFailure.create({
-            type: 'SubscriptionCanceled',
-            message: 'the subscription is canceled',
-          });
+          throw rejection('SubscriptionCanceled', 'the subscription is canceled');
+        if (!['paid', 'failed', 'canceled'].includes(status))
+          throw rejection('InvalidStatus', 'status must be paid, failed or canceled');
         const req = state.openRequests.find((r) => r.id === requestId);
         if (!req)
-          throw ApplicationFailure.create({
-            type: 'RequestNotOpen',
-            message: `payment request ${requestId} is not open on this subscription`,
-          });
-        if (!['paid', 'failed', 'canceled'].includes(status))
-          throw ApplicationFailure.create({
-            type: 'InvalidStatus',
-            message: `status must be paid, failed or canceled`,
-          });
+          throw rejection(
+            'RequestNotOpen',
+            `payment request ${requestId} is not open on this subscription`,
+          );
         if (req.status === status)
-          throw ApplicationFailure.create({
-            type: 'InvalidTransition',
-            message: `payment request is already ${status}`,
-          });
+          throw rejection('InvalidTransition', `payment request ${requestId} is already ${status}`);
       },
     },
   );
@@ -270,161 +412,187 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   setHandler(
     cancelUpdate,
     async (request) => {
-      if (request.when === 'period_end') {
-        state.cancelAtPeriodEnd = true;
-        await publish({
-          type: 'subscription.cancel_scheduled',
-          data: { at: new Date(state.periodEndMs).toISOString() },
-        });
+      if (request.when === 'period_end' && state.status !== 'scheduled') {
+        if (!state.cancelAtPeriodEnd) {
+          state.cancelAtPeriodEnd = true;
+          cancelReason = request.reason ?? null;
+          effects.events.push({
+            type: 'subscription.cancel_scheduled',
+            data: { at: iso(state.periodEndMs), reason: cancelReason },
+          });
+        }
+        await stored(changed());
       } else {
+        // Nothing has been billed for a scheduled subscription: it ends at once.
         cancelRequest = request;
         wake = true;
-        await condition(() => state.status === 'canceled');
+        await condition(() => ended);
       }
       return toView(input, state, workflowNowMs());
     },
     {
       validator: (request) => {
-        if (state.status === 'canceled')
-          throw ApplicationFailure.create({
-            type: 'SubscriptionCanceled',
-            message: 'the subscription is already canceled',
-          });
+        if (state.status === 'canceled' || cancelRequest !== null)
+          throw rejection('SubscriptionCanceled', 'the subscription is already canceled');
         if (request.when !== 'now' && request.when !== 'period_end')
-          throw ApplicationFailure.create({
-            type: 'InvalidCancel',
-            message: 'when must be now or period_end',
-          });
+          throw rejection('InvalidCancel', 'when must be now or period_end');
       },
     },
   );
 
   setHandler(
     changeTermsUpdate,
-    ({ terms, rateMinorPerMinute }) => {
-      state.pendingChange = {
-        terms: terms ?? state.pendingChange?.terms ?? null,
+    async ({ terms, rateMinorPerMinute }) => {
+      const now = workflowNowMs();
+      const prior = state.pendingChange;
+      const change: PendingChange = {
+        terms: terms !== undefined ? terms : (prior?.terms ?? null),
         rateMinorPerMinute:
           rateMinorPerMinute !== undefined
             ? rateMinorPerMinute
-            : (state.pendingChange?.rateMinorPerMinute ?? state.rateMinorPerMinute),
-        requestedAtMs: workflowNowMs(),
+            : prior
+              ? prior.rateMinorPerMinute
+              : state.rateMinorPerMinute,
+        requestedAtMs: now,
+        effectiveFromPeriodIndex: state.periodIndex + 1,
+        effectiveAtMs: state.periodEndMs,
       };
-      return state.pendingChange;
+      if (state.status === 'scheduled') {
+        // Nothing billed yet: the change is the subscription's terms from its first period.
+        if (change.terms) state.terms = { ...change.terms, taxRateBps: state.terms.taxRateBps };
+        state.rateMinorPerMinute = change.rateMinorPerMinute;
+        const first = periodOf(state, 0);
+        state.periodStartMs = first.startMs;
+        state.periodEndMs = first.endMs;
+        change.effectiveFromPeriodIndex = 0;
+        change.effectiveAtMs = state.anchorMs;
+      } else {
+        state.pendingChange = change;
+      }
+      effects.events.push({
+        type: 'subscription.change_scheduled',
+        data: {
+          planId: change.terms?.planId ?? state.terms.planId,
+          rateMinorPerMinute: change.rateMinorPerMinute,
+          effectiveFromPeriodIndex: change.effectiveFromPeriodIndex,
+          effectiveAt: iso(change.effectiveAtMs),
+        },
+      });
+      await stored(changed());
+      return change;
     },
     {
       validator: ({ terms, rateMinorPerMinute }) => {
-        if (state.status === 'canceled')
-          throw ApplicationFailure.create({
-            type: 'SubscriptionCanceled',
-            message: 'the subscription is canceled',
-          });
+        if (state.status === 'canceled' || cancelRequest !== null)
+          throw rejection('SubscriptionCanceled', 'the subscription is canceled');
+        if (state.status === 'blocked')
+          throw rejection(
+            'SubscriptionBlocked',
+            'a blocked subscription cannot change: cancel it and start a new one',
+          );
+        if (terms === undefined && rateMinorPerMinute === undefined)
+          throw rejection('InvalidChange', 'give a plan or a rate to change');
         if (rateMinorPerMinute != null && !isRate(rateMinorPerMinute))
-          throw ApplicationFailure.create({
-            type: 'InvalidRate',
-            message: 'rateMinorPerMinute must be a decimal string',
-          });
+          throw rejection('InvalidRate', 'rateMinorPerMinute must be a decimal string');
         if (terms && terms.currency !== state.terms.currency)
-          throw ApplicationFailure.create({
-            type: 'CurrencyMismatch',
-            message: 'a plan switch must keep the currency',
-          });
+          throw rejection(
+            'CurrencyMismatch',
+            `a plan switch must keep the currency ${state.terms.currency}`,
+          );
       },
     },
   );
 
   setHandler(
     setCouponUpdate,
-    (coupon: AppliedCoupon | null) => {
+    async (coupon: AppliedCoupon | null) => {
       state.coupon = coupon;
+      effects.events.push({
+        type: coupon ? 'subscription.coupon_applied' : 'subscription.coupon_removed',
+        data: coupon ? { couponId: coupon.couponId, remaining: coupon.remaining } : {},
+      });
+      await stored(changed());
       return coupon;
     },
     {
-      validator: (_coupon: unknown) => {
-        if (state.status === 'canceled')
-          throw ApplicationFailure.create({
-            type: 'SubscriptionCanceled',
-            message: 'the subscription is canceled',
-          });
+      validator: (coupon: AppliedCoupon | null) => {
+        if (state.status === 'canceled' || cancelRequest !== null)
+          throw rejection('SubscriptionCanceled', 'the subscription is canceled');
+        if (coupon && coupon.remaining !== null && coupon.remaining < 1)
+          throw rejection('InvalidCoupon', 'a coupon must have periods left');
       },
     },
   );
 
   setHandler(usageSignal, ({ throughSeq }) => {
-    if (throughSeq > state.usageSeq) wake = true;
+    if (throughSeq > usageThroughSeq) {
+      usageThroughSeq = throughSeq;
+      wake = true;
+    }
   });
 
-  // --- First run: wait for a scheduled start, then bill the first period in advance. ---
-  if (!input.state) {
-    const now = workflowNowMs();
-    if (state.anchorMs > now) {
-      await publish(null);
-      await condition(() => cancelRequest !== null, state.anchorMs - now);
-    }
-    if (cancelRequest === null) {
-      state.status = 'active';
-      await issueRequest('cycle', null);
-      await publish({ type: 'subscription.active' });
-    }
-  }
+  /** The next run starts with the state and keeps what operators filter on. */
+  const continueAsNew = () =>
+    makeContinueAsNewFunc<typeof subscriptionWorkflow>({
+      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    })({ ...input, state });
 
-  // --- The main loop: wait for the next deadline or a handler, then act. ---
-  for (;;) {
-    if (
-      cancelRequest !== null ||
-      (state.cancelAtPeriodEnd && workflowNowMs() >= state.periodEndMs)
-    ) {
-      const now = workflowNowMs();
-      const endMs = Math.min(now, state.periodEndMs);
-      if (state.status !== 'scheduled') {
-        await issueRequest('final', await closePeriodUsage({ ...period(), endMs }));
+  try {
+    // --- First run: wait for a scheduled start, then bill the first period in advance. ---
+    if (!input.state) {
+      if (state.anchorMs > workflowNowMs()) await commit();
+      while (cancelRequest === null && state.anchorMs > workflowNowMs()) {
+        if (pendingWork()) {
+          await commit();
+          continue;
+        }
+        wake = false;
+        await condition(() => wake || cancelRequest !== null, state.anchorMs - workflowNowMs());
       }
-      state.periodEndMs = Math.max(state.periodStartMs, endMs);
+      if (cancelRequest === null) {
+        setStatus('active');
+        queueRequest('cycle', firstRequest(state));
+        await commit();
+      }
+    }
+
+    // --- The main loop: act on what is due, store it, then sleep until the next deadline. ---
+    for (;;) {
+      const now = workflowNowMs();
+      if (cancelRequest !== null || (state.cancelAtPeriodEnd && now >= state.periodEndMs)) {
+        return await end();
+      }
+      if (now >= state.periodEndMs) {
+        await renew();
+        await settle();
+        return await continueAsNew();
+      }
+      if (usageThroughSeq > state.usageSeq) {
+        const before = accessHolds(state).join();
+        await foldUsage();
+        if (accessHolds(state).join() !== before) changed();
+      }
+      refresh();
+      if (pendingWork()) {
+        await commit();
+        continue;
+      }
+      if (workflowInfo().continueAsNewSuggested) {
+        await settle();
+        return await continueAsNew();
+      }
+      const timer = nextTimer(state, now);
+      wake = false;
+      await condition(() => wake || cancelRequest !== null, Math.max(1, timer.atMs - now));
+    }
+  } catch (err) {
+    if (err instanceof Orphaned) {
+      // The row was taken back (the start failed on the API side): nothing left to bill.
       state.status = 'canceled';
-      await publish({
-        type: 'subscription.canceled',
-        data: { reason: (cancelRequest as CancelInput | null)?.reason ?? null },
-      });
-      await condition(allHandlersFinished);
       return toView(input, state, workflowNowMs());
     }
-
-    await applyDeadlines();
-    const now = workflowNowMs();
-    if (now >= state.periodEndMs) {
-      await renew();
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof subscriptionWorkflow>({ ...input, state });
-    }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      return continueAsNew<typeof subscriptionWorkflow>({ ...input, state });
-    }
-    const timer = nextTimer(state, now);
-    wake = false;
-    await condition(() => wake || cancelRequest !== null, Math.max(1, timer.atMs - now));
-  }
-
-  /** Closes the current period and opens the next: usage in arrears, flat fee in advance. */
-  async function renew(): Promise<void> {
-    if (state.cancelAtPeriodEnd) return; // the loop's cancel branch takes it from here
-    const closed = period();
-    const usage = await closePeriodUsage(closed);
-    if (state.pendingChange) {
-      state.terms = state.pendingChange.terms ?? state.terms;
-      state.rateMinorPerMinute = state.pendingChange.rateMinorPerMinute;
-      state.pendingChange = null;
-    }
-    const next = periodAt(state.anchorMs, cadenceOf(state), closed.index + 1);
-    state.periodIndex = next.index;
-    state.periodStartMs = next.startMs;
-    state.periodEndMs = next.endMs;
-    state.usage = NO_USAGE;
-    // A blocked subscription is not billed again: it waits to be canceled.
-    if (state.status !== 'blocked') await issueRequest('cycle', usage);
-    await publish({ type: 'subscription.renewed', data: { periodIndex: next.index } });
+    throw err;
   }
 }
 
-export { isUnpaid };
 export type { OpenRequest };

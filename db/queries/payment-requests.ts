@@ -85,28 +85,34 @@ export async function insertPaymentRequest(
   sql: Sql,
   req: NewRequest,
 ): Promise<{ request: PaymentRequestRow; created: boolean }> {
-  return sql.begin(async (tx) => {
-    const id = newId('req');
-    const inserted = await tx<{ id: string }[]>`
-      insert into payment_requests (
-        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
-        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
-        paid_at, idempotency_key)
-      values (
-        ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
-        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
-        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
-        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
-      on conflict (idempotency_key) do nothing
-      returning id`;
-    const created = inserted.length === 1;
-    if (created && req.draft.lines.length > 0) {
-      await tx`insert into payment_request_lines ${tx(req.draft.lines.map((l, i) => lineRow(id, i + 1, l)))}`;
-    }
-    const [request] = await tx<PaymentRequestRow[]>`
-      select ${columns(tx)} from payment_requests where idempotency_key = ${req.idempotencyKey}`;
-    return { request: request!, created };
-  });
+  return sql.begin((tx) => insertPaymentRequestIn(tx, req));
+}
+
+/** insertPaymentRequest inside the caller's transaction. */
+export async function insertPaymentRequestIn(
+  tx: AnySql,
+  req: NewRequest,
+): Promise<{ request: PaymentRequestRow; created: boolean }> {
+  const id = newId('req');
+  const inserted = await tx<{ id: string }[]>`
+    insert into payment_requests (
+      id, agency_id, client_id, subscription_id, type, period_index, status, currency,
+      subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
+      paid_at, idempotency_key)
+    values (
+      ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
+      ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
+      ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
+      ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
+    on conflict (idempotency_key) do nothing
+    returning id`;
+  const created = inserted.length === 1;
+  if (created && req.draft.lines.length > 0) {
+    await tx`insert into payment_request_lines ${tx(req.draft.lines.map((l, i) => lineRow(id, i + 1, l)))}`;
+  }
+  const [request] = await tx<PaymentRequestRow[]>`
+    select ${columns(tx)} from payment_requests where idempotency_key = ${req.idempotencyKey}`;
+  return { request: request!, created };
 }
 
 export async function getPaymentRequest(
@@ -156,20 +162,49 @@ export async function listPaymentRequests(
     order by id desc limit ${f.limit}`;
 }
 
-/** Sets a request's status (and its timestamp column); returns the row, or null if unknown. */
+export type MarkStatus = 'overdue' | 'paid' | 'failed' | 'canceled';
+
+/** The statuses a request may move to each status from; paid and canceled are final. */
+export const REQUEST_TRANSITIONS: Record<MarkStatus, readonly string[]> = {
+  overdue: ['pending'],
+  paid: ['pending', 'overdue', 'failed'],
+  failed: ['pending', 'overdue'],
+  canceled: ['pending', 'overdue', 'failed'],
+};
+
+/**
+ * Moves a request to `status` when the transition is allowed. A request already in `status`
+ * counts as done (a retried activity), so the row comes back either way; null means unknown id
+ * or a transition that is not allowed. `agencyId` scopes it for the API.
+ */
 export async function setPaymentRequestStatus(
-  sql: Sql,
-  input: { requestId: string; status: string; at: Date; externalReference?: string | null },
-): Promise<PaymentRequestRow | null> {
-  const [row] = await sql<PaymentRequestRow[]>`
-    update payment_requests set
+  sql: AnySql,
+  input: {
+    requestId: string;
+    status: MarkStatus;
+    at: Date;
+    externalReference?: string | null;
+    agencyId?: string;
+  },
+): Promise<{ row: PaymentRequestRow; changed: boolean } | null> {
+  const [row] = await sql<(PaymentRequestRow & { changed: boolean })[]>`
+    with target as (
+      select id as target_id, status as before from payment_requests
+      where id = ${input.requestId}
+        ${input.agencyId ? sql`and agency_id = ${input.agencyId}` : sql``}
+        and (status = any(${REQUEST_TRANSITIONS[input.status] as string[]}) or status = ${input.status})
+      for update
+    )
+    update payment_requests p set
       status = ${input.status},
       paid_at = case when ${input.status} = 'paid' then coalesce(paid_at, ${input.at}) else paid_at end,
-      failed_at = case when ${input.status} = 'failed' then ${input.at} else failed_at end,
-      canceled_at = case when ${input.status} = 'canceled' then ${input.at} else canceled_at end,
+      failed_at = case when ${input.status} = 'failed' then coalesce(failed_at, ${input.at}) else failed_at end,
+      canceled_at = case when ${input.status} = 'canceled' then coalesce(canceled_at, ${input.at}) else canceled_at end,
       external_reference = coalesce(${input.externalReference ?? null}, external_reference),
       updated_at = now()
-    where id = ${input.requestId}
-    returning ${columns(sql)}`;
-  return row ?? null;
+    from target where p.id = target.target_id
+    returning ${columns(sql)}, target.before <> ${input.status} as changed`;
+  if (!row) return null;
+  const { changed, ...request } = row;
+  return { row: request, changed };
 }

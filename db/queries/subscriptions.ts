@@ -19,6 +19,9 @@ export interface SubscriptionRow {
   canceledAt: Date | null;
   cancelReason: string | null;
   coupon: AppliedCoupon | null;
+  /** The plan/rate change waiting for the next period, as the workflow holds it. */
+  pendingChange: Record<string, unknown> | null;
+  accessHolds: string[];
   workflowId: string;
   createdAt: Date;
   updatedAt: Date;
@@ -29,7 +32,8 @@ const columns = (sql: AnySql) => sql`
   agent_ids as "agentIds", billing_mode as "billingMode", status, start_at as "startAt",
   current_period_index as "currentPeriodIndex", current_period_start as "currentPeriodStart",
   current_period_end as "currentPeriodEnd", cancel_at_period_end as "cancelAtPeriodEnd",
-  canceled_at as "canceledAt", cancel_reason as "cancelReason", coupon, workflow_id as "workflowId",
+  canceled_at as "canceledAt", cancel_reason as "cancelReason", coupon,
+  pending_change as "pendingChange", access_holds as "accessHolds", workflow_id as "workflowId",
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 export interface NewSubscription {
@@ -87,38 +91,105 @@ export async function listSubscriptions(
     order by id desc limit ${f.limit}`;
 }
 
+/** The client's subscription that is not canceled (at most one, by a unique index). */
+export async function getLiveSubscription(
+  sql: AnySql,
+  agencyId: string,
+  clientId: string,
+): Promise<SubscriptionRow | null> {
+  const [row] = await sql<SubscriptionRow[]>`
+    select ${columns(sql)} from subscriptions
+    where client_id = ${clientId} and agency_id = ${agencyId} and status <> 'canceled'`;
+  return row ?? null;
+}
+
 export interface SubscriptionSync {
   subscriptionId: string;
   status: string;
   startAt: Date;
+  planId: string;
+  terms: PlanTerms & { rateMinorPerMinute: string | null };
   periodIndex: number;
   periodStart: Date;
   periodEnd: Date;
   cancelAtPeriodEnd: boolean;
   coupon: AppliedCoupon | null;
+  pendingChange: Record<string, unknown> | null;
+  accessHolds: string[];
   canceledAt: Date | null;
   cancelReason: string | null;
 }
 
-/** Mirrors the workflow's state into the row and records the period; idempotent. */
+/** Mirrors the workflow's state into the row and records the current period; idempotent. */
 export async function syncSubscription(
   sql: AnySql,
   s: SubscriptionSync,
 ): Promise<SubscriptionRow | null> {
+  const json = (v: unknown) => (v === null ? null : sql.json(v as never));
   const [row] = await sql<SubscriptionRow[]>`
     update subscriptions set
-      status = ${s.status}, start_at = ${s.startAt}, current_period_index = ${s.periodIndex},
-      current_period_start = ${s.periodStart}, current_period_end = ${s.periodEnd},
-      cancel_at_period_end = ${s.cancelAtPeriodEnd},
-      coupon = ${s.coupon ? sql.json(s.coupon as never) : null},
-      canceled_at = ${s.canceledAt}, cancel_reason = ${s.cancelReason}, updated_at = now()
+      status = ${s.status}, start_at = ${s.startAt}, plan_id = ${s.planId}, terms = ${json(s.terms)},
+      current_period_index = ${s.periodIndex}, current_period_start = ${s.periodStart},
+      current_period_end = ${s.periodEnd}, cancel_at_period_end = ${s.cancelAtPeriodEnd},
+      coupon = ${json(s.coupon)}, pending_change = ${json(s.pendingChange)},
+      access_holds = ${s.accessHolds}, canceled_at = ${s.canceledAt}, cancel_reason = ${s.cancelReason},
+      updated_at = now()
     where id = ${s.subscriptionId}
     returning ${columns(sql)}`;
   if (row) {
+    // The end moves when a subscription is canceled inside its period.
     await sql`
       insert into periods (subscription_id, index, agency_id, start_at, end_at)
       values (${s.subscriptionId}, ${s.periodIndex}, ${row.agencyId}, ${s.periodStart}, ${s.periodEnd})
-      on conflict (subscription_id, index) do nothing`;
+      on conflict (subscription_id, index) do update set end_at = excluded.end_at`;
   }
+  return row ?? null;
+}
+
+/** Records a period as closed with the usage it was billed for; idempotent. */
+export async function closePeriod(
+  sql: AnySql,
+  p: {
+    subscriptionId: string;
+    agencyId: string;
+    index: number;
+    startAt: Date;
+    endAt: Date;
+    closedAt: Date;
+    usage: unknown;
+  },
+): Promise<void> {
+  await sql`
+    insert into periods (subscription_id, index, agency_id, start_at, end_at, closed_at, usage)
+    values (${p.subscriptionId}, ${p.index}, ${p.agencyId}, ${p.startAt}, ${p.endAt}, ${p.closedAt},
+      ${sql.json(p.usage as never)})
+    on conflict (subscription_id, index) do update set
+      end_at = excluded.end_at, closed_at = coalesce(periods.closed_at, excluded.closed_at),
+      usage = excluded.usage`;
+}
+
+export interface CatalogCoupon {
+  id: string;
+  name: string;
+  kind: 'percent' | 'fixed';
+  percentOff: string | null;
+  amountOffMinor: number | null;
+  currency: string | null;
+  duration: 'once' | 'forever' | 'repeating';
+  durationPeriods: number | null;
+  archivedAt: Date | null;
+}
+
+/** A coupon of the agency's catalog, as a subscription snapshots it. */
+export async function getCatalogCoupon(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+): Promise<CatalogCoupon | null> {
+  const [row] = await sql<CatalogCoupon[]>`
+    select id, name, kind, trim_scale(percent_off)::text as "percentOff",
+      amount_off_minor as "amountOffMinor", currency, duration,
+      duration_periods as "durationPeriods", archived_at as "archivedAt"
+    from coupons where id = ${id} and agency_id = ${agencyId}`;
   return row ?? null;
 }

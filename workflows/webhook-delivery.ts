@@ -1,0 +1,26 @@
+/**
+ * One workflow per webhook outbox row (id `webhook-<deliveryId>`): its activity is retried with
+ * exponential backoff, without limit, until the agency's endpoint accepts the event. The
+ * workflow is what makes the retries survive worker restarts; its history stays a handful of
+ * events however many attempts it takes (retries are not recorded one by one).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { DOMAIN_ERRORS } from './definitions';
+
+const { deliverWebhook } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    maximumAttempts: 0, // unlimited: until delivered
+    nonRetryableErrorTypes: [...DOMAIN_ERRORS],
+  },
+});
+
+export async function webhookDeliveryWorkflow(input: {
+  deliveryId: string;
+}): Promise<{ attempts: number }> {
+  return deliverWebhook(input);
+}
