@@ -30,13 +30,40 @@ export interface RequestDraft {
   totalMinor: number;
 }
 
-/** Usage of a closed period as the invoice needs it; filled by the usage pools. */
+/** One agent's share of a period's usage (agentId null: events sent without an agent). */
+export interface AgentUsage {
+  agentId: string | null;
+  seconds: number;
+  billableSeconds: number;
+}
+
+/** Usage of an earlier, already closed period that arrived after its close (billed late). */
+export interface LateUsage {
+  periodIndex: number;
+  fromMs: number;
+  toMs: number;
+  totalSeconds: number;
+  includedSeconds: number;
+  walletSeconds: number;
+  billableSeconds: number;
+  perAgent: AgentUsage[];
+  /** The rate of its own period; null when that period allowed no overage. */
+  rateMinorPerMinute: string | null;
+}
+
+/** Usage of a period as the invoice needs it; filled by the usage pools (billing/pools.ts). */
 export interface PeriodUsage {
   totalSeconds: number;
   includedSeconds: number;
   walletSeconds: number;
   billableSeconds: number;
-  perAgent: { agentId: string; seconds: number; billableSeconds: number }[];
+  perAgent: AgentUsage[];
+  /** Included seconds the period allowed (included minutes x 60). */
+  allowanceSeconds?: number;
+  /** Chat interactions counted (converted into seconds above in chat mode). */
+  chatInteractions?: number;
+  /** Late usage of earlier periods found at this close, billed on the same request. */
+  late?: LateUsage[];
 }
 
 export const NO_USAGE: PeriodUsage = {
@@ -105,7 +132,29 @@ export function buildCycleRequest(input: CycleRequestInput): CycleRequestResult 
         includedSeconds: usage.usage.includedSeconds,
         walletSeconds: usage.usage.walletSeconds,
         billableSeconds: usage.usage.billableSeconds,
+        allowanceSeconds: usage.usage.allowanceSeconds ?? null,
         perAgent: usage.usage.perAgent,
+      },
+    });
+  }
+  for (const l of usage?.usage.late ?? []) {
+    if (l.rateMinorPerMinute === null || l.billableSeconds <= 0) continue;
+    lines.push({
+      kind: 'late_usage',
+      description: `Late usage: ${minutesString(l.billableSeconds)} billable minutes of an earlier period`,
+      quantity: minutesString(l.billableSeconds),
+      unitAmountMinor: l.rateMinorPerMinute,
+      amountMinor: usageAmountMinor(l.billableSeconds, l.rateMinorPerMinute),
+      periodStartMs: l.fromMs,
+      periodEndMs: l.toMs,
+      details: {
+        periodIndex: l.periodIndex,
+        totalMinutes: minutesString(l.totalSeconds),
+        totalSeconds: l.totalSeconds,
+        includedSeconds: l.includedSeconds,
+        walletSeconds: l.walletSeconds,
+        billableSeconds: l.billableSeconds,
+        perAgent: l.perAgent,
       },
     });
   }
