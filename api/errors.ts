@@ -9,6 +9,8 @@ export const ErrorCode = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  /** The same Idempotency-Key is still being answered by another request. */
+  idempotency_in_progress: 409,
   idempotency_conflict: 422,
   unprocessable: 422,
   internal: 500,
@@ -34,6 +36,16 @@ export class ApiError extends HTTPException {
 
 export const notFound = (what: string, id: string) =>
   new ApiError('not_found', `${what} ${id} not found`);
+
+/** True for a Postgres unique violation (optionally on one named constraint). */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint_name?: string } | null;
+  return e?.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
+}
+
+/** A 409 for a unique value already taken, naming the field. */
+export const alreadyTaken = (field: string, message: string) =>
+  new ApiError('conflict', `${field}: ${message}`, [{ field, message }]);
 
 /** A 400 naming one field. */
 export const invalidField = (field: string, message: string) =>

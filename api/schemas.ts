@@ -49,3 +49,22 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   description,
   content: { 'application/json': { schema } },
 });
+
+type WithoutDefaults<T extends z.ZodRawShape> = {
+  [K in keyof T]: T[K] extends z.ZodDefault<infer Inner> ? Inner : T[K];
+};
+
+/**
+ * The PATCH schema of a create schema: every field optional, unknown fields refused, and no
+ * defaults (zod applies a default even inside `.partial()`, which would reset omitted fields).
+ */
+export function updateSchemaOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>) {
+  const shape: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    shape[key] = field instanceof z.ZodDefault ? field.unwrap() : field;
+  }
+  return z
+    .object(shape as unknown as WithoutDefaults<T>)
+    .partial()
+    .strict();
+}

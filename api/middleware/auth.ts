@@ -1,9 +1,28 @@
 /** Bearer-key authentication. Every /v1 request resolves to exactly one agency. */
 import { timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import { findKey } from '../../db/queries/agencies';
-import type { AppEnv, KeyKind } from '../context';
+import { findKeyByHash, hashKey } from '../../db/queries/agencies';
+import type { ApiDeps, AppEnv, KeyKind } from '../context';
 import { ApiError } from '../errors';
+import { KeyCache } from './key-cache';
+
+/** One key cache per API instance (per deps), created on first use. */
+const caches = new WeakMap<ApiDeps, KeyCache>();
+
+function keyCache(deps: ApiDeps): KeyCache {
+  let cache = caches.get(deps);
+  if (!cache) {
+    cache = new KeyCache(deps.sql, deps.log);
+    caches.set(deps, cache);
+    cache.start();
+  }
+  return cache;
+}
+
+/** Drops a revoked key from this process's cache before the revoke is answered. */
+export function forgetRevokedKey(deps: ApiDeps, hash: string): void {
+  caches.get(deps)?.forget(hash);
+}
 
 function bearer(header: string | undefined): string | null {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
@@ -14,8 +33,15 @@ function bearer(header: string | undefined): string | null {
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const key = bearer(c.req.header('authorization'));
   if (!key) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
-  const found = await findKey(c.var.deps.sql, key);
-  if (!found) throw new ApiError('unauthorized', 'the API key is unknown or revoked');
+  const hash = hashKey(key);
+  const cache = keyCache(c.var.deps);
+  let found = cache.get(hash);
+  if (!found) {
+    const epoch = cache.epoch();
+    found = await findKeyByHash(c.var.deps.sql, hash);
+    if (!found) throw new ApiError('unauthorized', 'the API key is unknown or revoked');
+    cache.set(hash, found, epoch);
+  }
   c.set('agencyId', found.agencyId);
   c.set('keyKind', found.kind);
   await next();

@@ -2,6 +2,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { compareRates } from '../../billing/money';
 import {
+  disableClient,
+  enableClient,
   getClient,
   insertClient,
   listClients,
@@ -9,10 +11,18 @@ import {
   type ClientRow,
 } from '../../db/queries/clients';
 import { newId } from '../../lib/ids';
-import { commonErrorResponses, invalidField, notFound } from '../errors';
+import {
+  alreadyTaken,
+  commonErrorResponses,
+  conflictResponse,
+  invalidField,
+  isUniqueViolation,
+  notFound,
+} from '../errors';
+import { onClientAccessChanged } from '../hooks';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
+import { IdParam, jsonBody, jsonResponse, Rate, Timestamp, updateSchemaOf } from '../schemas';
 
 const ClientFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -32,7 +42,9 @@ const ClientFieldsSchema = z.object({
     .openapi({ description: 'The client\u2019s per-minute rate; must be above the platform rate' }),
 });
 
-const ClientSchema = ClientFieldsSchema.extend({
+const ClientUpdateSchema = updateSchemaOf(ClientFieldsSchema);
+
+export const ClientSchema = ClientFieldsSchema.extend({
   id: z.string(),
   object: z.literal('client'),
   disabled: z.boolean(),
@@ -60,6 +72,17 @@ export function checkClientRate(rate: string | null | undefined, platformRate: s
   }
 }
 
+/** The agency's own ids are unique per agency: a second use is a 409 naming the field. */
+async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw alreadyTaken('externalId', `another client already has externalId ${externalId}`);
+    throw err;
+  }
+}
+
 const tags = ['clients'];
 
 export function clientRoutes() {
@@ -72,16 +95,23 @@ export function clientRoutes() {
       tags,
       summary: 'Create a client',
       request: { body: jsonBody(ClientFieldsSchema) },
-      responses: { 201: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+      responses: {
+        201: jsonResponse(ClientSchema, 'The client'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
       checkClientRate(body.rateMinorPerMinute, c.var.deps.platformRateMinorPerMinute);
-      const client = await insertClient(c.var.deps.sql, c.var.agencyId, newId('cli'), {
-        ...body,
-        disabled: false,
-        planId: null,
-      });
+      const client = await externalIdUnique(
+        insertClient(c.var.deps.sql, c.var.agencyId, newId('cli'), {
+          ...body,
+          disabled: false,
+          planId: null,
+        }),
+        body.externalId,
+      );
       return c.json(presentClient(client), 201);
     },
   );
@@ -133,18 +163,52 @@ export function clientRoutes() {
       tags,
       summary:
         'Update a client (a rate change reaches running subscriptions from their next period)',
-      request: { params: IdParam, body: jsonBody(ClientFieldsSchema.partial().strict()) },
-      responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+      request: { params: IdParam, body: jsonBody(ClientUpdateSchema) },
+      responses: {
+        200: jsonResponse(ClientSchema, 'The client'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
+      const { sql } = c.var.deps;
+      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
       checkClientRate(body.rateMinorPerMinute, c.var.deps.platformRateMinorPerMinute);
-      const client = await updateClient(c.var.deps.sql, c.var.agencyId, id, body);
+      const client = await externalIdUnique(
+        updateClient(sql, c.var.agencyId, id, body),
+        body.externalId,
+      );
       if (!client) throw notFound('client', id);
       return c.json(presentClient(client), 200);
     },
   );
+
+  for (const action of ['disable', 'enable'] as const) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/clients/{id}/${action}`,
+        tags,
+        summary:
+          action === 'disable'
+            ? 'Disable a client: its access is blocked (reason `client_disabled`)'
+            : 'Enable a disabled client',
+        request: { params: IdParam },
+        responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const deps = c.var.deps;
+        const change = action === 'disable' ? disableClient : enableClient;
+        const client = await change(deps.sql, c.var.agencyId, id);
+        if (!client) throw notFound('client', id);
+        await onClientAccessChanged(deps, c.var.agencyId, id);
+        return c.json(presentClient(client), 200);
+      },
+    );
+  }
 
   return app;
 }

@@ -5,12 +5,19 @@ import {
   archivePlan,
   getPlan,
   insertPlan,
+  isPlanInUse,
   listPlans,
   updatePlan,
   type PlanRow,
 } from '../../db/queries/plans';
 import { newId } from '../../lib/ids';
-import { commonErrorResponses, invalidField, notFound } from '../errors';
+import {
+  ApiError,
+  commonErrorResponses,
+  conflictResponse,
+  invalidField,
+  notFound,
+} from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import {
@@ -22,6 +29,7 @@ import {
   MinorAmount,
   Rate,
   Timestamp,
+  updateSchemaOf,
 } from '../schemas';
 
 const PlanFieldsSchema = z.object({
@@ -167,8 +175,12 @@ export function planRoutes() {
       path: '/plans/{id}',
       tags,
       summary: 'Update a plan (running subscriptions keep their snapshot)',
-      request: { params: IdParam, body: jsonBody(PlanFieldsSchema.partial().strict()) },
-      responses: { 200: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
+      request: { params: IdParam, body: jsonBody(updateSchemaOf(PlanFieldsSchema)) },
+      responses: {
+        200: jsonResponse(PlanSchema, 'The plan'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -178,6 +190,18 @@ export function planRoutes() {
         const current = await getPlan(tx, c.var.agencyId, id);
         if (!current) throw notFound('plan', id);
         checkPlan({ ...current, ...body });
+        // Amounts mean nothing in another currency: a plan in use keeps its currency.
+        if (
+          body.currency !== undefined &&
+          body.currency !== current.currency &&
+          (await isPlanInUse(tx, c.var.agencyId, id))
+        ) {
+          throw new ApiError(
+            'conflict',
+            `currency: plan ${id} is assigned to clients or has subscriptions, so its currency stays ${current.currency}; create a new plan instead`,
+            [{ field: 'currency', message: 'cannot change while the plan is in use' }],
+          );
+        }
         return updatePlan(tx, c.var.agencyId, id, body);
       });
       return c.json(presentPlan(plan!), 200);

@@ -1,8 +1,23 @@
-/** The /v1 route table. Order matters: admin bootstrap, then key auth, then agency-only routes. */
+/**
+ * The /v1 route table. Order matters: admin bootstrap, then key auth, then Idempotency-Key
+ * handling for every POST, then agency-only routes.
+ */
 import { authenticate, requireKeyKind } from '../middleware/auth';
+import { documentIdempotency, idempotency } from '../middleware/idempotency';
 import { newApp } from '../hono';
+import { accessRoutes } from './access';
 import { agencyAdminRoutes } from './agencies';
+import { agencyRoutes } from './agency';
+import { agentRoutes } from './agents';
+import { apiKeyRoutes } from './api-keys';
+import { clientPackRoutes } from './client-packs';
+import { clientPlanRoutes } from './client-plan';
 import { clientRoutes } from './clients';
+import { eventRoutes } from './events';
+import { couponRoutes } from './coupons';
+import { oneTimeProductRoutes } from './one-time-products';
+import { packRoutes } from './packs';
+import { portalUserRoutes } from './portal-users';
 import { paymentRequestRoutes } from './payment-requests';
 import { planRoutes } from './plans';
 import { subscriptionRoutes } from './subscriptions';
@@ -11,11 +26,24 @@ export function v1Routes() {
   const v1 = newApp();
   v1.route('/', agencyAdminRoutes());
   v1.use('*', authenticate);
+  v1.use('*', idempotency);
   // Routes ingest keys may call are mounted here, before the agency-only guard.
+  v1.route('/', accessRoutes());
   v1.use('*', requireKeyKind('agency'));
   v1.route('/', planRoutes());
   v1.route('/', clientRoutes());
+  v1.route('/', agencyRoutes());
+  v1.route('/', apiKeyRoutes());
+  v1.route('/', clientPlanRoutes());
+  v1.route('/', agentRoutes());
+  v1.route('/', portalUserRoutes());
+  v1.route('/', packRoutes());
+  v1.route('/', clientPackRoutes());
+  v1.route('/', couponRoutes());
+  v1.route('/', oneTimeProductRoutes());
   v1.route('/', subscriptionRoutes());
   v1.route('/', paymentRequestRoutes());
+  v1.route('/', eventRoutes());
+  documentIdempotency(v1);
   return v1;
 }

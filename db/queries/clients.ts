@@ -94,3 +94,57 @@ export async function listAgentIds(sql: AnySql, clientId: string): Promise<strin
   >`select id from agents where client_id = ${clientId} order by id`;
   return rows.map((r) => r.id);
 }
+
+/** Reads a client and locks its row for the rest of the transaction. */
+export async function lockClient(
+  tx: AnySql,
+  agencyId: string,
+  id: string,
+): Promise<ClientRow | null> {
+  const [row] = await tx<ClientRow[]>`
+    select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
+  return row ?? null;
+}
+
+/** Disables or enables a client; null when it is not this agency's. */
+export async function setClientDisabled(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+  disabled: boolean,
+): Promise<ClientRow | null> {
+  const [row] = await sql<ClientRow[]>`
+    update clients set disabled = ${disabled}, updated_at = now()
+    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
+  return row ?? null;
+}
+
+export const disableClient = (sql: AnySql, agencyId: string, id: string) =>
+  setClientDisabled(sql, agencyId, id, true);
+export const enableClient = (sql: AnySql, agencyId: string, id: string) =>
+  setClientDisabled(sql, agencyId, id, false);
+
+/** Sets (or, with null, removes) the client's assigned plan. */
+export async function setClientPlan(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+  planId: string | null,
+): Promise<ClientRow | null> {
+  const [row] = await sql<ClientRow[]>`
+    update clients set plan_id = ${planId}, updated_at = now()
+    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
+  return row ?? null;
+}
+
+/** The client's subscription that is not canceled (at most one, by a unique index). */
+export async function findLiveSubscription(
+  sql: AnySql,
+  agencyId: string,
+  clientId: string,
+): Promise<{ id: string; status: string } | null> {
+  const [row] = await sql<{ id: string; status: string }[]>`
+    select id, status from subscriptions
+    where client_id = ${clientId} and agency_id = ${agencyId} and status <> 'canceled' limit 1`;
+  return row ?? null;
+}

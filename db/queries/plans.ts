@@ -134,3 +134,12 @@ export function snapshotTerms(plan: PlanRow, taxRateBps = 0): PlanTerms {
     taxRateBps,
   };
 }
+
+/** Whether any client has this plan assigned or any subscription was started on it. */
+export async function isPlanInUse(sql: AnySql, agencyId: string, planId: string): Promise<boolean> {
+  const [row] = await sql<{ used: boolean }[]>`
+    select exists (select 1 from clients where agency_id = ${agencyId} and plan_id = ${planId})
+      or exists (select 1 from subscriptions where agency_id = ${agencyId} and plan_id = ${planId})
+      as used`;
+  return row!.used;
+}

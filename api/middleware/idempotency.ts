@@ -1,0 +1,183 @@
+/**
+ * `Idempotency-Key` on every POST. The key is claimed in Postgres before the request executes
+ * (unique per scope), so concurrent duplicates cannot both run: the second gets 409 while the
+ * first is in flight, and the stored answer once it is done. Same key with another body, path
+ * or method: 422. Answers of 5xx are not stored (the key is released so a retry runs again).
+ *
+ * Secrets in an answer (API keys, webhook secrets) are shown once: handlers name them with
+ * `markSecret`, and the stored copy, hence a replay, carries null in their place.
+ */
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { z, type OpenAPIHono } from '@hono/zod-openapi';
+import {
+  claimIdempotencyKey,
+  releaseIdempotencyKey,
+  storeIdempotentResponse,
+} from '../../db/queries/idempotency';
+import type { AppEnv } from '../context';
+import { ApiError, ErrorBodySchema, invalidField } from '../errors';
+
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+const secrets = new WeakMap<Request, string[]>();
+
+/** Names dotted paths of the answer (e.g. `apiKey.key`) that must not be stored for replay. */
+export function markSecret(c: Context, ...paths: string[]): void {
+  secrets.set(c.req.raw, [...(secrets.get(c.req.raw) ?? []), ...paths]);
+}
+
+/** JSON with object keys sorted, so the same body in another key order hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function requestHash(body: string): string {
+  let text = body;
+  try {
+    text = canonical(JSON.parse(body));
+  } catch {
+    // Not JSON: the route's validator will say so; hash the bytes as they came.
+  }
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function redact(body: unknown, paths: string[]): unknown {
+  if (paths.length === 0 || !body || typeof body !== 'object') return body;
+  const copy = structuredClone(body) as Record<string, unknown>;
+  for (const path of paths) {
+    const parts = path.split('.');
+    let node: unknown = copy;
+    for (const part of parts.slice(0, -1)) node = (node as Record<string, unknown> | null)?.[part];
+    const last = parts[parts.length - 1]!;
+    if (node && typeof node === 'object' && last in node)
+      (node as Record<string, unknown>)[last] = null;
+  }
+  return copy;
+}
+
+/** Register after authentication: keys are scoped per agency (or to the platform admin). */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== 'POST') return next();
+  const key = c.req.header(IDEMPOTENCY_HEADER);
+  if (key === undefined) return next();
+  if (!KEY_PATTERN.test(key))
+    throw invalidField(IDEMPOTENCY_HEADER, 'must be 1 to 255 visible ASCII characters');
+
+  const { sql } = c.var.deps;
+  const agencyId = c.var.agencyId ?? null;
+  const scope = agencyId ?? 'admin';
+  const method = c.req.method;
+  const path = c.req.path;
+  const hash = requestHash(await c.req.text());
+
+  const held = await claimIdempotencyKey(sql, {
+    scope,
+    agencyId,
+    key,
+    method,
+    path,
+    requestHash: hash,
+  });
+  if (held) {
+    if (held.method !== method || held.path !== path || held.requestHash !== hash) {
+      throw new ApiError(
+        'idempotency_conflict',
+        `${IDEMPOTENCY_HEADER} ${key} was already used for ${held.method} ${held.path} with another request body; use a new key for a new request`,
+        [{ field: IDEMPOTENCY_HEADER, message: 'reused with a different request' }],
+      );
+    }
+    if (held.statusCode === null || held.response === null) {
+      throw new ApiError(
+        'idempotency_in_progress',
+        `a request with ${IDEMPOTENCY_HEADER} ${key} is still in progress; retry shortly`,
+        [{ field: IDEMPOTENCY_HEADER, message: 'in progress' }],
+      );
+    }
+    const { contentType, body } = held.response;
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const headers = {
+      ...(contentType ? { 'content-type': contentType } : {}),
+      [REPLAYED_HEADER]: 'true',
+    };
+    return text === ''
+      ? c.body(null, held.statusCode as 204, headers)
+      : c.body(text, held.statusCode as 200, headers);
+  }
+
+  try {
+    await next();
+  } catch (err) {
+    await releaseIdempotencyKey(sql, scope, key);
+    throw err;
+  }
+  const status = c.res.status;
+  if (status >= 500) {
+    await releaseIdempotencyKey(sql, scope, key);
+    return;
+  }
+  const contentType = c.res.headers.get('content-type');
+  const text = await c.res.clone().text();
+  let body: unknown = text;
+  if (contentType?.includes('json')) {
+    try {
+      body = redact(JSON.parse(text), secrets.get(c.req.raw) ?? []);
+    } catch {
+      body = text;
+    }
+  }
+  await storeIdempotentResponse(sql, scope, key, status, { contentType, body });
+});
+
+const IdempotencyHeaders = z.object({
+  'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
+    description:
+      'Makes a retry safe: the same key with the same body replays the first answer (with `Idempotent-Replayed: true`); with another body it is refused (422). Kept 24 hours.',
+    example: '7f9c1b52-6a0e-4d8e-9a55-0c1f0b8e2a11',
+  }),
+});
+
+const errorContent = { 'application/json': { schema: ErrorBodySchema } };
+
+/**
+ * Documents the header and its answers on every POST of a router (for the OpenAPI document),
+ * including routes other files define. Call on the router after everything is mounted.
+ */
+export function documentIdempotency(app: OpenAPIHono<AppEnv>): void {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || def.route.method !== 'post') continue;
+    const request = def.route.request ?? {};
+    const existing = request.headers;
+    if (Array.isArray(existing)) continue;
+    def.route = {
+      ...def.route,
+      request: {
+        ...request,
+        headers: existing
+          ? (existing as z.ZodObject).extend(IdempotencyHeaders.shape)
+          : IdempotencyHeaders,
+      },
+      responses: {
+        409: {
+          description: 'Conflicts with the current state, or the same Idempotency-Key is in flight',
+          content: errorContent,
+        },
+        422: {
+          description: 'Idempotency-Key reused with another request, or the request cannot be done',
+          content: errorContent,
+        },
+        ...def.route.responses,
+      },
+    };
+  }
+}

@@ -1,0 +1,205 @@
+/** A client's agents. Usage is reported per agent; subscriptions cover some or all of them. */
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  deleteAgent,
+  findLiveSubscriptionOfAgent,
+  getAgent,
+  insertAgent,
+  listAgents,
+  updateAgent,
+  type AgentRow,
+} from '../../db/queries/agents';
+import { getClient } from '../../db/queries/clients';
+import type { AnySql } from '../../db/client';
+import { newId } from '../../lib/ids';
+import {
+  alreadyTaken,
+  ApiError,
+  commonErrorResponses,
+  conflictResponse,
+  isUniqueViolation,
+  notFound,
+} from '../errors';
+import { newApp } from '../hono';
+import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
+import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
+
+const AgentFieldsSchema = z.object({
+  name: z.string().trim().min(1).max(200),
+  externalId: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .nullable()
+    .default(null)
+    .openapi({ description: 'The platform\u2019s id for the agent; unique within the agency' }),
+});
+
+const AgentSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('agent'),
+    clientId: z.string(),
+    name: z.string(),
+    externalId: z.string().nullable(),
+    createdAt: Timestamp,
+  })
+  .openapi('Agent');
+
+const AgentParams = IdParam.extend({
+  agentId: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: 'agentId', in: 'path' } }),
+});
+
+function presentAgent(a: AgentRow) {
+  return { object: 'agent' as const, ...a, createdAt: a.createdAt.toISOString() };
+}
+
+async function requireClient(sql: AnySql, agencyId: string, id: string) {
+  const client = await getClient(sql, agencyId, id);
+  if (!client) throw notFound('client', id);
+  return client;
+}
+
+async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw alreadyTaken('externalId', `another agent already has externalId ${externalId}`);
+    throw err;
+  }
+}
+
+const tags = ['agents'];
+
+export function agentRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/clients/{id}/agents',
+      tags,
+      summary: 'Add an agent to a client',
+      request: { params: IdParam, body: jsonBody(AgentFieldsSchema) },
+      responses: {
+        201: jsonResponse(AgentSchema, 'The agent'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const { sql } = c.var.deps;
+      await requireClient(sql, c.var.agencyId, id);
+      const agent = await externalIdUnique(
+        insertAgent(sql, { id: newId('agt'), agencyId: c.var.agencyId, clientId: id, ...body }),
+        body.externalId,
+      );
+      return c.json(presentAgent(agent), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients/{id}/agents',
+      tags,
+      summary: 'List a client\u2019s agents',
+      request: { params: IdParam, query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(AgentSchema, 'AgentPage'), 'A page of agents'),
+        ...commonErrorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const { sql } = c.var.deps;
+      await requireClient(sql, c.var.agencyId, id);
+      const rows = await listAgents(sql, { agencyId: c.var.agencyId, clientId: id, ...q });
+      return c.json(pageOf(rows.map(presentAgent), q.limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients/{id}/agents/{agentId}',
+      tags,
+      summary: 'Get an agent',
+      request: { params: AgentParams },
+      responses: { 200: jsonResponse(AgentSchema, 'The agent'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id, agentId } = c.req.valid('param');
+      const agent = await getAgent(c.var.deps.sql, c.var.agencyId, id, agentId);
+      if (!agent) throw notFound('agent', agentId);
+      return c.json(presentAgent(agent), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/clients/{id}/agents/{agentId}',
+      tags,
+      summary: 'Rename an agent or change its external id',
+      request: { params: AgentParams, body: jsonBody(updateSchemaOf(AgentFieldsSchema)) },
+      responses: {
+        200: jsonResponse(AgentSchema, 'The agent'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id, agentId } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const agent = await externalIdUnique(
+        updateAgent(c.var.deps.sql, c.var.agencyId, id, agentId, body),
+        body.externalId,
+      );
+      if (!agent) throw notFound('agent', agentId);
+      return c.json(presentAgent(agent), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/clients/{id}/agents/{agentId}',
+      tags,
+      summary: 'Remove an agent (not while a live subscription covers it)',
+      request: { params: AgentParams },
+      responses: {
+        204: { description: 'Removed' },
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id, agentId } = c.req.valid('param');
+      const agencyId = c.var.agencyId;
+      await c.var.deps.sql.begin(async (tx) => {
+        if (!(await getAgent(tx, agencyId, id, agentId))) throw notFound('agent', agentId);
+        const live = await findLiveSubscriptionOfAgent(tx, agencyId, agentId);
+        if (live) {
+          throw new ApiError(
+            'conflict',
+            `agent ${agentId} is covered by live subscription ${live.id} (status ${live.status}): cancel it first`,
+          );
+        }
+        await deleteAgent(tx, agencyId, id, agentId);
+      });
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,147 @@
+/**
+ * API keys of the calling agency. `agency` keys call everything; `ingest` keys may only post
+ * usage. A key is shown once at creation and stored as a SHA-256 hash.
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  getApiKey,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyRow,
+} from '../../db/queries/agencies';
+import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { newApp } from '../hono';
+import { markSecret } from '../middleware/idempotency';
+import { forgetRevokedKey } from '../middleware/auth';
+import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
+
+const KeyKindSchema = z.enum(['agency', 'ingest']).openapi({
+  description: '`agency`: the whole API. `ingest`: POST /v1/usage only (for usage ingestors)',
+});
+
+const CreateKeySchema = z.object({
+  kind: KeyKindSchema,
+  name: z.string().trim().min(1).max(200).nullable().default(null),
+});
+
+const ApiKeySchema = z
+  .object({
+    id: z.string(),
+    object: z.literal('api_key'),
+    kind: KeyKindSchema,
+    name: z.string().nullable(),
+    prefix: z.string().openapi({ description: 'The first characters, to recognise the key' }),
+    createdAt: Timestamp,
+    revokedAt: Timestamp.nullable(),
+  })
+  .openapi('ApiKey');
+
+const CreatedKeySchema = ApiKeySchema.extend({
+  key: z.string().nullable().openapi({
+    description:
+      'The key itself: shown once, store it now. Null when this answer is an idempotent replay',
+  }),
+}).openapi('CreatedApiKey');
+
+function presentKey(k: ApiKeyRow) {
+  return {
+    object: 'api_key' as const,
+    id: k.id,
+    kind: k.kind,
+    name: k.name,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    revokedAt: iso(k.revokedAt),
+  };
+}
+
+const tags = ['api keys'];
+
+export function apiKeyRoutes() {
+  const app = newApp();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api-keys',
+      tags,
+      summary: 'Create an API key (shown once)',
+      request: { body: jsonBody(CreateKeySchema) },
+      responses: { 201: jsonResponse(CreatedKeySchema, 'The key'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const created = await insertApiKey(c.var.deps.sql, c.var.agencyId, body.kind, body.name);
+      markSecret(c, 'key');
+      return c.json({ ...presentKey({ ...created, revokedAt: null }), key: created.key }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api-keys',
+      tags,
+      summary: 'List API keys (never their secrets)',
+      request: { query: PageQuerySchema },
+      responses: {
+        200: jsonResponse(pageSchema(ApiKeySchema, 'ApiKeyPage'), 'A page of keys'),
+        ...commonErrorResponses,
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const rows = await listApiKeys(c.var.deps.sql, { agencyId: c.var.agencyId, ...q });
+      return c.json(pageOf(rows.map(presentKey), q.limit), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api-keys/{id}',
+      tags,
+      summary: 'Get an API key (never its secret)',
+      request: { params: IdParam },
+      responses: { 200: jsonResponse(ApiKeySchema, 'The key'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const key = await getApiKey(c.var.deps.sql, c.var.agencyId, id);
+      if (!key) throw notFound('API key', id);
+      return c.json(presentKey(key), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api-keys/{id}/revoke',
+      tags,
+      summary: 'Revoke an API key: it stops working at once',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(ApiKeySchema, 'The revoked key'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const result = await revokeApiKey(c.var.deps.sql, c.var.agencyId, id);
+      if (result.outcome === 'not_found') throw notFound('API key', id);
+      if (result.outcome === 'last_agency_key') {
+        throw new ApiError(
+          'conflict',
+          `API key ${id} is the agency's last active agency key: create another agency key before revoking it`,
+        );
+      }
+      forgetRevokedKey(c.var.deps, result.hash);
+      return c.json(presentKey(result.key), 200);
+    },
+  );
+
+  return app;
+}
