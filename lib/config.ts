@@ -8,13 +8,14 @@ const decimalRate = z
   .string()
   .regex(/^\d+(\.\d{1,6})?$/, 'a decimal number of minor units per minute, e.g. "15" or "12.5"');
 
+// No default here: `npm start` must tell "unset" (start a dev server) from a given address.
+const temporalAddress = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'host:port, e.g. localhost:7233');
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
 /** Pieces shared by the entry points; each entry point picks what it needs. */
 export const configPieces = {
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// connection URL' }),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[\w.-]+:\d{1,5}$/, 'host:port, e.g. localhost:7233')
-    .default('localhost:7233'),
+  TEMPORAL_ADDRESS: temporalAddress.default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -54,11 +55,15 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** `npm start`: everything optional, since it starts what is missing. */
 export const startConfigSchema = z.object({
   DATABASE_URL: configPieces.DATABASE_URL.optional(),
-  TEMPORAL_ADDRESS: configPieces.TEMPORAL_ADDRESS.optional(),
+  /** Set: use that server. Unset: start the dev server on TEMPORAL_PORT / TEMPORAL_UI_PORT. */
+  TEMPORAL_ADDRESS: temporalAddress.optional(),
   TEMPORAL_NAMESPACE: configPieces.TEMPORAL_NAMESPACE,
   PORT: configPieces.PORT,
   HOST: configPieces.HOST,
-  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  /** Embedded Postgres (when DATABASE_URL is unset): fixed, so the data dir's server is findable. */
+  TALLY_POSTGRES_PORT: port(5433),
   TALLY_DATA_DIR: z.string().min(1).default('.data'),
   TALLY_ADMIN_KEY: configPieces.TALLY_ADMIN_KEY,
   PLATFORM_RATE_MINOR_PER_MINUTE: configPieces.PLATFORM_RATE_MINOR_PER_MINUTE,

