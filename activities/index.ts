@@ -1,6 +1,7 @@
 /** All activities, built from the dependencies the worker (or a test) creates once. */
 import type { Sql } from '../db/client';
 import { createSubscriptionActivities } from './subscription';
+import { createUsageActivities } from './usage';
 import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createSubscriptionActivities(deps),
     ...createWebhookActivities(deps),
+    ...createUsageActivities(deps),
   };
 }
 

@@ -21,6 +21,7 @@ const { server, port } = await startServer(
   },
   config.PORT,
   config.HOST,
+  { usageDispatch: config.USAGE_DISPATCH },
 );
 log.info({ url: `http://${config.HOST}:${port}` }, 'api listening');
 

@@ -27,6 +27,12 @@ export const configPieces = {
   STRIPE_API_KEY: z.string().min(1).optional(),
   STRIPE_API_BASE: z.url().optional(),
   STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /**
+   * `paused` stops signaling workflows of stored usage (ingest goes on; the outbox keeps what is
+   * owed until dispatch resumes, and period closes read Postgres anyway). For operations and the
+   * crash test.
+   */
+  USAGE_DISPATCH: z.enum(['on', 'paused']).default('on'),
 } as const;
 
 export const apiConfigSchema = z.object({
@@ -38,6 +44,7 @@ export const apiConfigSchema = z.object({
   TALLY_ADMIN_KEY: configPieces.TALLY_ADMIN_KEY,
   PLATFORM_RATE_MINOR_PER_MINUTE: configPieces.PLATFORM_RATE_MINOR_PER_MINUTE,
   LOG_LEVEL: configPieces.LOG_LEVEL,
+  USAGE_DISPATCH: configPieces.USAGE_DISPATCH,
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 

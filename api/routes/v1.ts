@@ -21,6 +21,7 @@ import { portalUserRoutes } from './portal-users';
 import { paymentRequestRoutes } from './payment-requests';
 import { planRoutes } from './plans';
 import { subscriptionRoutes } from './subscriptions';
+import { usageIngestRoutes } from './usage';
 
 export function v1Routes() {
   const v1 = newApp();
@@ -29,6 +30,7 @@ export function v1Routes() {
   v1.use('*', idempotency);
   // Routes ingest keys may call are mounted here, before the agency-only guard.
   v1.route('/', accessRoutes());
+  v1.route('/', usageIngestRoutes());
   v1.use('*', requireKeyKind('agency'));
   v1.route('/', planRoutes());
   v1.route('/', clientRoutes());

@@ -1,0 +1,316 @@
+/**
+ * Usage events: the batch insert, period sums, period closes and the signal outbox.
+ *
+ * Exactly-once protocol: an ingest transaction locks the row of every subscription it writes to
+ * (FOR KEY SHARE) before it inserts, and a period close locks the same row FOR UPDATE before it
+ * reads. So when a close reads, no insert for that subscription is in flight, every event with a
+ * seq up to the highest it sees is committed, and any event stored later gets a higher seq: the
+ * close records that seq (through_seq) and the next close counts each event exactly once, either
+ * in its own period or as late usage of the earlier one.
+ */
+import type { LateUsage, PeriodUsage } from '../../billing/invoice';
+import type { AgentTotals } from '../../billing/pools';
+import type { AnySql, Sql } from '../client';
+
+/** A client of the batch with its live subscription (null when it has none). */
+export interface IngestClient {
+  id: string;
+  externalId: string | null;
+  subscriptionId: string | null;
+  subscriptionStartMs: number | null;
+}
+
+export interface IngestAgent {
+  id: string;
+  externalId: string | null;
+  clientId: string;
+}
+
+/** Clients named in a batch (by Tally id or external id), one query for the whole batch. */
+export async function findIngestClients(
+  sql: AnySql,
+  agencyId: string,
+  refs: string[],
+): Promise<IngestClient[]> {
+  const rows = await sql<
+    { id: string; externalId: string | null; subscriptionId: string | null; startAt: Date | null }[]
+  >`
+    select c.id, c.external_id as "externalId", s.id as "subscriptionId", s.start_at as "startAt"
+    from clients c
+    left join subscriptions s on s.client_id = c.id and s.status <> 'canceled'
+    where c.agency_id = ${agencyId} and (c.id = any(${refs}::text[]) or c.external_id = any(${refs}::text[]))`;
+  return rows.map((r) => ({
+    id: r.id,
+    externalId: r.externalId,
+    subscriptionId: r.subscriptionId,
+    subscriptionStartMs: r.startAt ? r.startAt.getTime() : null,
+  }));
+}
+
+/** Agents named in a batch (by Tally id or external id), one query for the whole batch. */
+export async function findIngestAgents(
+  sql: AnySql,
+  agencyId: string,
+  refs: string[],
+): Promise<IngestAgent[]> {
+  if (refs.length === 0) return [];
+  return sql<IngestAgent[]>`
+    select id, external_id as "externalId", client_id as "clientId" from agents
+    where agency_id = ${agencyId} and (id = any(${refs}::text[]) or external_id = any(${refs}::text[]))`;
+}
+
+/** Column arrays of the events to store, one entry per event. */
+export interface UsageColumns {
+  eventIds: string[];
+  clientIds: string[];
+  agentIds: (string | null)[];
+  subscriptionIds: string[];
+  metrics: string[];
+  quantities: string[];
+  times: string[];
+  properties: (string | null)[];
+  valueProperties: (string | null)[];
+}
+
+export interface StoredBatch {
+  /** Event ids stored by this call (the rest were duplicates or refused). */
+  inserted: Set<string>;
+  /** Subscriptions whose usage was closed for good: their events were not stored. */
+  closedSubscriptions: Set<string>;
+}
+
+/**
+ * Stores a batch in one transaction: lock the subscriptions, one multi-row insert that skips
+ * duplicate ids and subscriptions closed for good, and one outbox row naming the subscriptions
+ * that got events, so their workflows are signaled even if this process dies right after commit.
+ */
+export async function storeUsageBatch(
+  sql: Sql,
+  agencyId: string,
+  cols: UsageColumns,
+): Promise<StoredBatch> {
+  const subscriptions = [...new Set(cols.subscriptionIds)].sort();
+  return sql.begin(async (tx) => {
+    await tx`
+      select 1 from subscriptions where id = any(${subscriptions}::text[]) order by id for key share`;
+    // A new statement after the lock: its snapshot sees a close that committed while we waited.
+    const rows = await tx<{ eventId: string; subscriptionId: string }[]>`
+      insert into usage_events (agency_id, event_id, client_id, agent_id, subscription_id, metric,
+        quantity, occurred_at, properties, value_property)
+      select ${agencyId}, u.event_id, u.client_id, u.agent_id, u.subscription_id, u.metric,
+        u.quantity, u.occurred_at, u.properties, u.value_property
+      from unnest(${cols.eventIds}::text[], ${cols.clientIds}::text[], ${cols.agentIds}::text[],
+        ${cols.subscriptionIds}::text[], ${cols.metrics}::text[], ${cols.quantities}::bigint[],
+        ${cols.times}::timestamptz[], ${cols.properties}::jsonb[], ${cols.valueProperties}::text[])
+        as u(event_id, client_id, agent_id, subscription_id, metric, quantity, occurred_at,
+          properties, value_property)
+      where not exists (
+        select 1 from usage_period_closes c where c.subscription_id = u.subscription_id and c.final)
+      on conflict (agency_id, event_id) do nothing
+      returning event_id as "eventId", subscription_id as "subscriptionId"`;
+    const touched = [...new Set(rows.map((r) => r.subscriptionId))];
+    if (touched.length > 0) {
+      await tx`insert into usage_outbox (subscription_ids) values (${touched}::text[])`;
+    }
+    let closedSubscriptions = new Set<string>();
+    if (rows.length < cols.eventIds.length) {
+      const closed = await tx<{ subscriptionId: string }[]>`
+        select subscription_id as "subscriptionId" from usage_period_closes
+        where subscription_id = any(${subscriptions}::text[]) and final`;
+      closedSubscriptions = new Set(closed.map((r) => r.subscriptionId));
+    }
+    return { inserted: new Set(rows.map((r) => r.eventId)), closedSubscriptions };
+  });
+}
+
+/** Names the subscription's workflow as owed a usage signal (e.g. after a wallet change). */
+export async function queueUsageSignal(sql: AnySql, subscriptionIds: string[]): Promise<void> {
+  if (subscriptionIds.length === 0) return;
+  await sql`insert into usage_outbox (subscription_ids) values (${subscriptionIds}::text[])`;
+}
+
+export interface OutboxRow {
+  id: number;
+  subscriptionIds: string[];
+}
+
+/** The oldest outbox rows. */
+export async function readOutbox(sql: AnySql, limit: number): Promise<OutboxRow[]> {
+  return sql<OutboxRow[]>`
+    select id, subscription_ids as "subscriptionIds" from usage_outbox order by id limit ${limit}`;
+}
+
+export async function deleteOutbox(sql: AnySql, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`delete from usage_outbox where id = any(${ids}::bigint[])`;
+}
+
+/** A new dispatch generation, higher than every earlier one. */
+export async function nextDispatchSeq(sql: AnySql): Promise<number> {
+  const [row] = await sql<{ seq: number }[]>`select nextval('usage_dispatch_seq') as seq`;
+  return row!.seq;
+}
+
+/** A period's voice seconds and chat interactions by agent, events with seq <= maxSeq if given. */
+export async function periodTotals(
+  sql: AnySql,
+  subscriptionId: string,
+  startMs: number,
+  endMs: number,
+  maxSeq: number | null = null,
+): Promise<AgentTotals[]> {
+  return sql<AgentTotals[]>`
+    select agent_id as "agentId",
+      coalesce(sum(quantity) filter (where metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
+      coalesce(sum(quantity) filter (where metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
+    from usage_events
+    where subscription_id = ${subscriptionId}
+      and occurred_at >= ${new Date(startMs)} and occurred_at < ${new Date(endMs)}
+      ${maxSeq === null ? sql`` : sql`and seq <= ${maxSeq}`}
+    group by agent_id`;
+}
+
+/** Every metric of a period by agent (conversations and value counts too), for reports. */
+export async function periodMetricCounts(
+  sql: AnySql,
+  subscriptionId: string,
+  startMs: number,
+  endMs: number,
+): Promise<
+  { agentId: string | null; metric: string; valueProperty: string | null; quantity: number }[]
+> {
+  return sql`
+    select agent_id as "agentId", metric, value_property as "valueProperty",
+      sum(quantity)::bigint as quantity
+    from usage_events
+    where subscription_id = ${subscriptionId}
+      and occurred_at >= ${new Date(startMs)} and occurred_at < ${new Date(endMs)}
+    group by agent_id, metric, value_property
+    order by agent_id nulls first, metric, value_property nulls first`;
+}
+
+/** Locks the subscription row against ingest for the rest of the transaction. */
+export async function lockSubscriptionUsage(tx: AnySql, subscriptionId: string): Promise<boolean> {
+  const rows = await tx`select id from subscriptions where id = ${subscriptionId} for update`;
+  return rows.length === 1;
+}
+
+/** The highest event seq stored for a subscription (0 for none). */
+export async function maxUsageSeq(tx: AnySql, subscriptionId: string): Promise<number> {
+  const [row] = await tx<{ seq: number }[]>`
+    select coalesce(max(seq), 0)::bigint as seq from usage_events where subscription_id = ${subscriptionId}`;
+  return row!.seq;
+}
+
+/** What a close stores: the pools as billed and the terms they were billed under. */
+export interface CloseSnapshot {
+  usage: PeriodUsage;
+  includedMinutes: number;
+  chatMode: boolean;
+  chatsPerMinute: string | null;
+  rateMinorPerMinute: string | null;
+  flatFeeMinor: number;
+  currency: string;
+  /** Late usage of this period billed by later closes. */
+  late: (LateUsage & { billedWithPeriodIndex: number })[];
+}
+
+export interface CloseRow {
+  subscriptionId: string;
+  periodIndex: number;
+  startAt: Date;
+  endAt: Date;
+  throughSeq: number;
+  final: boolean;
+  snapshot: CloseSnapshot;
+  closedAt: Date;
+}
+
+const closeColumns = (sql: AnySql) => sql`
+  subscription_id as "subscriptionId", period_index as "periodIndex", start_at as "startAt",
+  end_at as "endAt", through_seq as "throughSeq", final, snapshot, closed_at as "closedAt"`;
+
+export async function getClose(
+  sql: AnySql,
+  subscriptionId: string,
+  periodIndex: number,
+): Promise<CloseRow | null> {
+  const [row] = await sql<CloseRow[]>`
+    select ${closeColumns(sql)} from usage_period_closes
+    where subscription_id = ${subscriptionId} and period_index = ${periodIndex}`;
+  return row ?? null;
+}
+
+/** The subscription's closes, oldest first. */
+export async function listCloses(sql: AnySql, subscriptionId: string): Promise<CloseRow[]> {
+  return sql<CloseRow[]>`
+    select ${closeColumns(sql)} from usage_period_closes
+    where subscription_id = ${subscriptionId} order by period_index`;
+}
+
+/** A client's closed periods, newest first, `before` (a start instant) paging backwards. */
+export async function listClientCloses(
+  sql: AnySql,
+  f: { agencyId: string; clientId: string; before: Date | null; limit: number },
+): Promise<CloseRow[]> {
+  return sql<CloseRow[]>`
+    select ${closeColumns(sql)} from usage_period_closes
+    where agency_id = ${f.agencyId} and client_id = ${f.clientId}
+      ${f.before ? sql`and start_at < ${f.before}` : sql``}
+    order by start_at desc, subscription_id desc limit ${f.limit}`;
+}
+
+/**
+ * Late events (seq in (afterSeq, throughSeq], before `beforeMs`) by the close they belong to
+ * (periodIndex null: inside no closed period) and agent.
+ */
+export async function lateTotals(
+  tx: AnySql,
+  subscriptionId: string,
+  afterSeq: number,
+  throughSeq: number,
+  beforeMs: number,
+): Promise<(AgentTotals & { periodIndex: number | null })[]> {
+  return tx`
+    select c.period_index as "periodIndex", e.agent_id as "agentId",
+      coalesce(sum(e.quantity) filter (where e.metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
+      coalesce(sum(e.quantity) filter (where e.metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
+    from usage_events e
+    left join usage_period_closes c on c.subscription_id = e.subscription_id
+      and e.occurred_at >= c.start_at and e.occurred_at < c.end_at
+    where e.subscription_id = ${subscriptionId} and e.seq > ${afterSeq} and e.seq <= ${throughSeq}
+      and e.occurred_at < ${new Date(beforeMs)}
+    group by c.period_index, e.agent_id`;
+}
+
+export async function insertClose(
+  tx: AnySql,
+  c: {
+    subscriptionId: string;
+    periodIndex: number;
+    agencyId: string;
+    clientId: string;
+    startMs: number;
+    endMs: number;
+    throughSeq: number;
+    final: boolean;
+    snapshot: CloseSnapshot;
+  },
+): Promise<void> {
+  await tx`
+    insert into usage_period_closes (subscription_id, period_index, agency_id, client_id, start_at,
+      end_at, through_seq, final, snapshot)
+    values (${c.subscriptionId}, ${c.periodIndex}, ${c.agencyId}, ${c.clientId}, ${new Date(c.startMs)},
+      ${new Date(c.endMs)}, ${c.throughSeq}, ${c.final}, ${tx.json(c.snapshot as never)})`;
+}
+
+export async function updateCloseSnapshot(
+  tx: AnySql,
+  subscriptionId: string,
+  periodIndex: number,
+  snapshot: CloseSnapshot,
+): Promise<void> {
+  await tx`
+    update usage_period_closes set snapshot = ${tx.json(snapshot as never)}
+    where subscription_id = ${subscriptionId} and period_index = ${periodIndex}`;
+}
