@@ -2,7 +2,9 @@
  * `Idempotency-Key` on every POST. The key is claimed in Postgres before the request executes
  * (unique per scope), so concurrent duplicates cannot both run: the second gets 409 while the
  * first is in flight, and the stored answer once it is done. Same key with another body, path
- * or method: 422. Answers of 5xx are not stored (the key is released so a retry runs again).
+ * or method: 422. Only successful answers are stored: an error answer changed nothing (every
+ * write is one transaction), so the key is released and a retry runs again, which is what a
+ * client wants after fixing the state that made it fail (e.g. canceling a live subscription).
  *
  * Secrets in an answer (API keys, webhook secrets) are shown once: handlers name them with
  * `markSecret`, and the stored copy, hence a replay, carries null in their place.
@@ -122,7 +124,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     throw err;
   }
   const status = c.res.status;
-  if (status >= 500) {
+  if (status >= 400) {
     await releaseIdempotencyKey(sql, scope, key);
     return;
   }
@@ -142,7 +144,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
 const IdempotencyHeaders = z.object({
   'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
     description:
-      'Makes a retry safe: the same key with the same body replays the first answer (with `Idempotent-Replayed: true`); with another body it is refused (422). Kept 24 hours.',
+      'Makes a retry safe: the same key with the same body replays the first successful answer, same status and body, with `Idempotent-Replayed: true` (an error answer is not kept: it changed nothing, so a retry runs again). The same key with another body or path: 422. While the first request is still running: 409. Keys are kept 24 hours, per agency.',
     example: '7f9c1b52-6a0e-4d8e-9a55-0c1f0b8e2a11',
   }),
 });

@@ -28,6 +28,9 @@ export class KeyCache {
   private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  private markReady: () => void = () => {};
+  /** Settles once revocations are heard (from then on, lookups are cached). */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(
     private readonly sql: Sql,
@@ -48,6 +51,7 @@ export class KeyCache {
           this.generation++;
           this.entries.clear();
           this.listening = true;
+          this.markReady();
         },
       )
       .catch((err: unknown) => {
