@@ -11,7 +11,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NO_USAGE, type PeriodUsage, type RequestDraft } from '../billing/invoice';
+import type { PeriodUsage, RequestDraft } from '../billing/invoice';
 import type { Period } from '../billing/periods';
 import type { AppliedCoupon, PlanTerms } from '../billing/terms';
 import type { Sql } from '../db/client';
@@ -38,6 +38,8 @@ export interface RequestUpdate {
 }
 
 export interface IssueRequest {
+  /** Chosen by the workflow, so the request is open in its state before the row exists. */
+  requestId: string;
   /** `cycle` at the start and each renewal; `final` when the subscription ends. */
   kind: 'cycle' | 'final';
   periodIndex: number;
@@ -123,6 +125,7 @@ export function createSubscriptionActivities({ sql }: SubscriptionActivityDeps) 
         if (input.issue) {
           const i = input.issue;
           const { request, created } = await insertPaymentRequestIn(tx, {
+            id: i.requestId,
             agencyId,
             clientId,
             subscriptionId,
@@ -224,19 +227,6 @@ export function createSubscriptionActivities({ sql }: SubscriptionActivityDeps) 
           ? { allowed: c.state.allowed, reasons: c.state.reasons, version: c.version }
           : null,
       };
-    },
-
-    /**
-     * Usage of a period, for the invoice: the seam the usage pools fill (issue 5). Until usage
-     * events are ingested there is none. Called as a local activity at each renewal and at the end.
-     */
-    async getPeriodUsage(_input: {
-      subscriptionId: string;
-      agencyId?: string;
-      clientId?: string;
-      period: Period;
-    }): Promise<PeriodUsage> {
-      return NO_USAGE;
     },
   };
 }

@@ -43,7 +43,8 @@ export function nextTimer(
   let next: { kind: TimerKind; atMs: number } = { kind: 'period_end', atMs: state.periodEndMs };
   if (state.status === 'blocked' || state.status === 'canceled') return next;
   for (const r of state.openRequests.filter(isUnpaid)) {
-    if (r.status === 'pending' && r.dueAtMs > nowMs && r.dueAtMs < next.atMs)
+    // A failed request is still unpaid: its due date makes the subscription past due too.
+    if (r.status !== 'overdue' && r.dueAtMs > nowMs && r.dueAtMs < next.atMs)
       next = { kind: 'due', atMs: r.dueAtMs };
     if (r.graceEndsAtMs > nowMs && r.graceEndsAtMs < next.atMs)
       next = { kind: 'grace_end', atMs: r.graceEndsAtMs };
@@ -161,4 +162,15 @@ export function shouldIssue(billed: boolean, draft: RequestDraft): boolean {
  */
 export function accessHolds(state: SubscriptionState): AccessHold[] {
   return state.minutesExhausted ? ['minutes_exhausted'] : [];
+}
+
+/**
+ * A payment request id made in the workflow, in the shape of lib/ids (`req_` + a UUIDv7 without
+ * dashes, so lists ordered by id stay time-ordered): the time is workflow time, the random bits
+ * come from the workflow's replay-safe uuid4().
+ */
+export function newRequestId(randomUuid: string, nowMs: number): string {
+  const hex = randomUuid.replaceAll('-', '');
+  const time = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
+  return `req_${time}7${hex.slice(13, 16)}${hex.slice(16, 32)}`;
 }

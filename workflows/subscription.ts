@@ -19,6 +19,7 @@ import {
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -58,6 +59,7 @@ import {
   nextTimer,
   periodOf,
   planRenewal,
+  newRequestId,
   rateInEffect,
   shouldIssue,
   type RequestPlan,
@@ -73,7 +75,7 @@ const { commitSubscription } = proxyActivities<Activities>({
   retry,
 });
 // A local activity: no task queue round trip and one marker in history, at every renewal.
-const { getPeriodUsage } = proxyLocalActivities<Activities>({
+const { getPeriodUsage, readLiveUsage } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '20 seconds',
   retry,
 });
@@ -221,18 +223,34 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     setStatus(deriveStatus(state, now));
   }
 
-  function queueRequest(kind: IssueRequest['kind'], plan: RequestPlan): void {
+  /**
+   * Queues a request dated `issuedAtMs`: the period boundary it belongs to, not the moment a busy
+   * worker got to it, so dates and due dates do not drift with load.
+   */
+  function queueRequest(kind: IssueRequest['kind'], plan: RequestPlan, issuedAtMs: number): void {
     // A coupon counts a request when it discounted one, issued or not (a 100% discount).
     if (billed) state.coupon = plan.couponAfter;
     if (!shouldIssue(billed, plan.draft)) return; // zero-amount requests are not issued
-    const now = workflowNowMs();
-    effects.issue = {
+    const issue: IssueRequest = {
+      requestId: newRequestId(uuid4(), workflowNowMs()),
       kind,
       periodIndex: state.periodIndex,
       draft: plan.draft,
-      issuedAtMs: now,
-      ...deadlines(now, state.terms),
+      issuedAtMs,
+      ...deadlines(issuedAtMs, state.terms),
     };
+    effects.issue = issue;
+    // Open at once: the agency may mark it as soon as the row is readable.
+    if (kind === 'cycle') {
+      state.openRequests.push({
+        id: issue.requestId,
+        periodIndex: issue.periodIndex,
+        status: 'pending',
+        totalMinor: issue.draft.totalMinor,
+        dueAtMs: issue.dueAtMs,
+        graceEndsAtMs: issue.graceEndsAtMs,
+      });
+    }
   }
 
   /** Operators filter on these in the Temporal UI: upserted only when they change. */
@@ -256,9 +274,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     effects = noEffects();
     commits += 1;
     upsertAttributes();
-    let result;
     try {
-      result = await commitSubscription({
+      await commitSubscription({
         ...ids,
         commitKey: `${workflowInfo().runId}:${commits}`,
         mirror: {
@@ -286,17 +303,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       throw err;
     }
     committed = Math.max(committed, upto);
-    const issue = batch.issue;
-    if (issue?.kind === 'cycle' && result.issued) {
-      state.openRequests.push({
-        id: result.issued.id,
-        periodIndex: issue.periodIndex,
-        status: 'pending',
-        totalMinor: result.issued.totalMinor,
-        dueAtMs: issue.dueAtMs,
-        graceEndsAtMs: issue.graceEndsAtMs,
-      });
-    }
   }
 
   /** Commits until nothing is left and every handler has answered. */
@@ -308,25 +314,44 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     }
   }
 
-  /** The seam: usage of a period as the usage pools report it (none until usage lands). */
-  async function usageOf(p: Period): Promise<PeriodUsage> {
-    return getPeriodUsage({ ...ids, period: p });
+  /** The period close: usage of a period as the usage pools bill it (activities/usage.ts). */
+  async function usageOf(p: Period, final: boolean): Promise<PeriodUsage> {
+    // Before a renewal applies a pending change: the terms and rate of the period closed.
+    return getPeriodUsage({
+      ...ids,
+      period: p,
+      final,
+      terms: state.terms,
+      rateMinorPerMinute: rateInEffect(state),
+    });
   }
 
   /**
    * USAGE FOLDING (usage issue): fold usage stored up to `usageThroughSeq` into `state.usage`,
    * and set `state.minutesExhausted` when included and wallet minutes are spent and the plan
-   * allows no overage. Access follows through accessHolds() at the next commit. Until usage
-   * ingestion lands there is nothing to fold.
+   * allows no overage. Access follows through accessHolds() at the next commit.
    */
   async function foldUsage(): Promise<void> {
-    state.usageSeq = usageThroughSeq;
+    // The counters are a recount of what Postgres holds for this period (a local activity), so
+    // folding is idempotent: signals in any order or number give the same state. A signal
+    // arriving during the read raises usageThroughSeq above the target and folds again.
+    const target = usageThroughSeq;
+    const live = await readLiveUsage({
+      ...ids,
+      period: period(),
+      terms: state.terms,
+      rateMinorPerMinute: rateInEffect(state),
+      knownSeconds: state.usage.totalSeconds,
+    });
+    state.usage = live.usage;
+    state.minutesExhausted = live.minutesExhausted;
+    state.usageSeq = Math.max(state.usageSeq, target);
   }
 
   /** Closes the current period and opens the next: usage in arrears, flat fee in advance. */
   async function renew(): Promise<void> {
     const closed = period();
-    const usage = await usageOf(closed);
+    const usage = await usageOf(closed, false);
     const plan = planRenewal(state, usage);
     state.terms = plan.terms;
     state.rateMinorPerMinute = plan.rateMinorPerMinute;
@@ -341,7 +366,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.minutesExhausted = false;
     effects.closedPeriod = { period: closed, usage, closedAtMs: workflowNowMs() };
     // A blocked subscription is not billed again: it waits to be canceled.
-    if (state.status !== 'blocked') queueRequest('cycle', plan);
+    if (state.status !== 'blocked') queueRequest('cycle', plan, plan.next.startMs);
     effects.events.push({
       type: 'subscription.renewed',
       data: { periodIndex: plan.next.index, status: state.status },
@@ -354,13 +379,14 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     const now = workflowNowMs();
     const endMs = Math.max(state.periodStartMs, Math.min(now, state.periodEndMs));
     if (state.status !== 'scheduled') {
-      const usage = await usageOf({ ...period(), endMs });
+      const usage = await usageOf({ ...period(), endMs }, true);
       const plan = finalRequest(state, usage, endMs);
-      queueRequest('final', plan);
+      queueRequest('final', plan, endMs);
       effects.closedPeriod = { period: plan.period, usage, closedAtMs: now };
     }
     state.periodEndMs = endMs;
-    canceledAtMs = now;
+    // At the period end it ends on the boundary, not whenever the worker got there.
+    canceledAtMs = cancelRequest ? now : endMs;
     cancelReason = cancelRequest?.reason ?? cancelReason;
     setStatus('canceled', {
       reason: cancelReason,
@@ -551,7 +577,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       }
       if (cancelRequest === null) {
         setStatus('active');
-        queueRequest('cycle', firstRequest(state));
+        // A backdated start is billed when it was created, not before it existed.
+        const issuedAtMs = Math.max(state.anchorMs, workflowInfo().startTime.getTime());
+        queueRequest('cycle', firstRequest(state), issuedAtMs);
         await commit();
       }
     }

@@ -1,16 +1,80 @@
-/** Payment requests (invoices): cycle, pack and one-time, with their lines. */
+/**
+ * Payment requests (invoices): cycle, pack and one-time, with their lines. Marking a cycle request
+ * goes through its subscription's workflow (which owns dunning and status); pack and one-time
+ * requests never touch a subscription's status, so they are marked in Postgres directly, as are
+ * the requests of a subscription that has ended.
+ */
 import { createRoute, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Sql } from '../../db/client';
+import { recordEvent } from '../../db/queries/events';
 import {
+  REQUEST_TRANSITIONS,
   getPaymentRequest,
   getPaymentRequestLines,
   listPaymentRequests,
+  setPaymentRequestStatus,
   type PaymentRequestLineRow,
   type PaymentRequestRow,
 } from '../../db/queries/payment-requests';
-import { commonErrorResponses, notFound } from '../errors';
+import { getSubscription } from '../../db/queries/subscriptions';
+import { recordPaymentUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonResponse, Timestamp } from '../schemas';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
+import { rejectionType, toApiError } from './workflow-updates';
+
+const MarkSchema = z.object({
+  status: z.enum(['paid', 'failed', 'canceled']),
+  externalReference: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'The agency\u2019s own reference (bank transfer id, receipt number)' }),
+});
+type Mark = z.infer<typeof MarkSchema>;
+
+const notMarkable = (r: PaymentRequestRow, status: string) =>
+  new ApiError(
+    'conflict',
+    r.status === status
+      ? `payment request ${r.id} is already ${status}`
+      : `payment request ${r.id} is ${r.status}: only ${REQUEST_TRANSITIONS[status as Mark['status']].join(', ')} requests can become ${status}`,
+    [{ field: 'status', message: `not allowed from ${r.status}` }],
+  );
+
+/** Marks a request in Postgres (pack, one-time, or of an ended subscription), with its event. */
+async function markDirectly(sql: Sql, r: PaymentRequestRow, mark: Mark): Promise<void> {
+  if (r.status === mark.status) throw notMarkable(r, mark.status);
+  await sql.begin(async (tx) => {
+    const done = await setPaymentRequestStatus(tx, {
+      requestId: r.id,
+      agencyId: r.agencyId,
+      status: mark.status,
+      at: new Date(),
+      externalReference: mark.externalReference ?? null,
+    });
+    if (!done?.changed) throw notMarkable(done?.row ?? r, mark.status);
+    await recordEvent(tx, {
+      agencyId: r.agencyId,
+      type: `payment_request.${mark.status}`,
+      clientId: r.clientId,
+      subjectType: 'payment_request',
+      subjectId: r.id,
+      data: {
+        subscriptionId: r.subscriptionId,
+        status: mark.status,
+        externalReference: mark.externalReference ?? null,
+        totalMinor: r.totalMinor,
+        currency: r.currency,
+      },
+      dedupeKey: `request:${r.id}:${mark.status}`,
+    });
+  });
+}
 
 const Status = z.enum(['pending', 'paid', 'overdue', 'failed', 'canceled']);
 const Type = z.enum(['cycle', 'pack', 'one_time']);
@@ -148,6 +212,65 @@ export function paymentRequestRoutes() {
         presentPaymentRequest(row, await getPaymentRequestLines(c.var.deps.sql, id)),
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/payment-requests/{id}/mark',
+      tags,
+      summary: 'Record a manual collection outcome: paid, failed or canceled',
+      description:
+        'For a cycle request the subscription\u2019s workflow validates and applies it (a payment before the grace end makes a past-due subscription active again; a blocked one stays blocked). Pack and one-time requests never change a subscription.',
+      request: { params: IdParam, body: jsonBody(MarkSchema) },
+      responses: {
+        200: jsonResponse(PaymentRequestSchema, 'The payment request'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const mark = c.req.valid('json');
+      const { sql, temporal } = c.var.deps;
+      const agencyId = c.var.agencyId;
+      const row = await getPaymentRequest(sql, agencyId, id);
+      if (!row) throw notFound('payment request', id);
+      const sub =
+        row.type === 'cycle' && row.subscriptionId
+          ? await getSubscription(sql, agencyId, row.subscriptionId)
+          : null;
+      let viaWorkflow = sub !== null && sub.status !== 'canceled';
+      if (viaWorkflow) {
+        try {
+          await temporal.workflow
+            .getHandle(subscriptionWorkflowId(sub!.id))
+            .executeUpdate(recordPaymentUpdate, {
+              args: [
+                {
+                  requestId: id,
+                  status: mark.status,
+                  externalReference: mark.externalReference ?? null,
+                },
+              ],
+            });
+        } catch (err) {
+          const type = rejectionType(err);
+          // Ended meanwhile: the workflow no longer owns the request.
+          if (type === 'SubscriptionCanceled' || err instanceof WorkflowNotFoundError) {
+            viaWorkflow = false;
+          } else if (type === 'RequestNotOpen' || type === 'InvalidTransition') {
+            throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
+          } else {
+            toApiError(err);
+          }
+        }
+      }
+      if (!viaWorkflow)
+        await markDirectly(sql, (await getPaymentRequest(sql, agencyId, id))!, mark);
+      const updated = (await getPaymentRequest(sql, agencyId, id))!;
+      return c.json(presentPaymentRequest(updated, await getPaymentRequestLines(sql, id)), 200);
     },
   );
 

@@ -1,13 +1,19 @@
 /**
  * Subscriptions: the row is the fast read model; the workflow `subscription-<id>` owns the
- * state. Starting one snapshots the plan terms and starts the workflow.
+ * state. Starting one snapshots the plan terms (and coupon) and starts the workflow; every
+ * change afterwards is a workflow update, validated by the workflow before it is accepted.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { periodAt } from '../../billing/periods';
+import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
+import type { Sql } from '../../db/client';
 import { listAgentIds, getClient } from '../../db/queries/clients';
 import { getPlan, snapshotTerms } from '../../db/queries/plans';
 import {
+  getCatalogCoupon,
+  getLiveSubscription,
   getSubscription,
   insertSubscription,
   listSubscriptions,
@@ -21,20 +27,31 @@ import {
   PlanIdAttr,
   SubscriptionStatusAttr,
   TASK_QUEUE,
+  cancelUpdate,
+  changeTermsUpdate,
+  setCouponUpdate,
+  stateQuery,
   subscriptionWorkflowId,
+  type PendingChange,
   type SubscriptionInput,
 } from '../../workflows/definitions';
 import type { subscriptionWorkflow } from '../../workflows/subscription';
+import type { ApiDeps } from '../context';
 import {
   ApiError,
   commonErrorResponses,
   conflictResponse,
   invalidField,
   notFound,
+  unprocessableResponse,
 } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
+import { IdParam, iso, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
+import { checkClientRate } from './clients';
+import { rejectionType, updateSubscription } from './workflow-updates';
+
+const Status = z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']);
 
 const StartSubscriptionSchema = z.object({
   clientId: z.string().min(1),
@@ -48,10 +65,11 @@ const StartSubscriptionSchema = z.object({
     .max(500)
     .optional()
     .openapi({ description: 'Agents covered; default: all the client\u2019s agents' }),
-  startAt: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: 'Future: the subscription is scheduled. Default: now' }),
+  startAt: z.iso.datetime({ offset: true }).optional().openapi({
+    description:
+      'Future: the subscription is scheduled. Past: backdated, at most one period back. Default: now',
+  }),
+  couponId: z.string().min(1).optional().openapi({ description: 'A coupon of the catalog' }),
   taxRateBps: z
     .number()
     .int()
@@ -61,16 +79,48 @@ const StartSubscriptionSchema = z.object({
     .openapi({ description: 'Tax collected on cycle requests, in basis points' }),
 });
 
+const LiveSchema = z
+  .object({
+    status: Status,
+    planId: z.string(),
+    rateMinorPerMinute: z.string().nullable(),
+    periodIndex: z.number().int(),
+    periodStart: Timestamp,
+    periodEnd: Timestamp,
+    openRequests: z.array(
+      z.object({
+        id: z.string(),
+        periodIndex: z.number().int(),
+        status: z.string(),
+        totalMinor: z.number().int(),
+        dueAt: Timestamp,
+        graceEndsAt: Timestamp,
+      }),
+    ),
+    cancelAtPeriodEnd: z.boolean(),
+    coupon: z.record(z.string(), z.unknown()).nullable(),
+    pendingChange: z.record(z.string(), z.unknown()).nullable(),
+    usage: z.record(z.string(), z.unknown()),
+    accessHolds: z.array(z.string()),
+    nextTimer: z
+      .object({ kind: z.enum(['period_end', 'due', 'grace_end', 'start']), at: Timestamp })
+      .nullable()
+      .openapi({ description: 'What the workflow waits for next, and when' }),
+  })
+  .openapi('SubscriptionLiveState');
+
 const SubscriptionSchema = z
   .object({
     id: z.string(),
     object: z.literal('subscription'),
     clientId: z.string(),
     planId: z.string(),
-    status: z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']),
+    status: Status,
     billingMode: z.enum(['stripe', 'manual', 'track_only']),
     agentIds: z.array(z.string()),
-    terms: z.record(z.string(), z.unknown()).openapi({ description: 'Plan terms frozen at start' }),
+    terms: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'Plan terms (and rate) in effect this period' }),
     startAt: Timestamp,
     currentPeriodIndex: z.number().int(),
     currentPeriodStart: Timestamp.nullable(),
@@ -79,9 +129,16 @@ const SubscriptionSchema = z
     canceledAt: Timestamp.nullable(),
     cancelReason: z.string().nullable(),
     coupon: z.record(z.string(), z.unknown()).nullable(),
+    pendingChange: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'A plan or rate change that applies from the next period' }),
     workflowId: z.string(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    live: LiveSchema.optional().openapi({
+      description: 'With ?live=true: the workflow\u2019s own state',
+    }),
   })
   .openapi('Subscription');
 
@@ -91,7 +148,7 @@ export function presentSubscription(s: SubscriptionRow) {
     id: s.id,
     clientId: s.clientId,
     planId: s.planId,
-    status: s.status as z.infer<typeof SubscriptionSchema>['status'],
+    status: s.status as z.infer<typeof Status>,
     billingMode: s.billingMode,
     agentIds: s.agentIds,
     terms: s.terms as unknown as Record<string, unknown>,
@@ -103,10 +160,63 @@ export function presentSubscription(s: SubscriptionRow) {
     canceledAt: iso(s.canceledAt),
     cancelReason: s.cancelReason,
     coupon: s.coupon as unknown as Record<string, unknown> | null,
+    pendingChange: s.pendingChange,
     workflowId: s.workflowId,
     createdAt: s.createdAt.toISOString(),
     updatedAt: s.updatedAt.toISOString(),
   };
+}
+
+/** A catalog coupon as a subscription in `currency` would carry it; 400 naming couponId if not. */
+async function snapshotCoupon(
+  sql: Sql,
+  agencyId: string,
+  couponId: string,
+  currency: string,
+): Promise<AppliedCoupon> {
+  const coupon = await getCatalogCoupon(sql, agencyId, couponId);
+  if (!coupon) throw invalidField('couponId', `no coupon ${couponId}`);
+  if (coupon.archivedAt) throw invalidField('couponId', `coupon ${couponId} is archived`);
+  if (coupon.kind === 'fixed' && coupon.currency !== currency)
+    throw invalidField(
+      'couponId',
+      `coupon ${couponId} is in ${coupon.currency}, the subscription in ${currency}`,
+    );
+  return couponFromCatalog(coupon);
+}
+
+/** The subscription, or 404; a canceled one answers 409 for anything that would change it. */
+async function runningSubscription(sql: Sql, agencyId: string, id: string) {
+  const row = await getSubscription(sql, agencyId, id);
+  if (!row) throw notFound('subscription', id);
+  if (row.status === 'canceled')
+    throw new ApiError('conflict', `subscription ${id} is canceled: start a new one`);
+  return row;
+}
+
+/**
+ * Propagates a client's new per-minute rate to its running subscription, from its next period
+ * (the clients route calls this through api/hooks.ts). Returns the pending change, or null when
+ * the client has no subscription that can still change.
+ */
+export async function applyClientRateChange(
+  deps: Pick<ApiDeps, 'sql' | 'temporal'>,
+  agencyId: string,
+  clientId: string,
+  rateMinorPerMinute: string | null,
+): Promise<PendingChange | null> {
+  const sub = await getLiveSubscription(deps.sql, agencyId, clientId);
+  if (!sub || sub.status === 'blocked') return null;
+  try {
+    return await deps.temporal.workflow
+      .getHandle(subscriptionWorkflowId(sub.id))
+      .executeUpdate(changeTermsUpdate, { args: [{ rateMinorPerMinute }] });
+  } catch (err) {
+    // Canceled or blocked in the meantime: there is nothing left to change.
+    const type = rejectionType(err);
+    if (type === 'SubscriptionCanceled' || type === 'SubscriptionBlocked') return null;
+    throw err;
+  }
 }
 
 const tags = ['subscriptions'];
@@ -146,9 +256,16 @@ export function subscriptionRoutes() {
       const foreign = agentIds.find((a) => !clientAgents.includes(a));
       if (foreign)
         throw invalidField('agentIds', `agent ${foreign} does not belong to client ${client.id}`);
+      const now = Date.now();
       const startAtMs = body.startAt ? Date.parse(body.startAt) : null;
-      const scheduled = startAtMs !== null && startAtMs > Date.now();
       const terms = snapshotTerms(plan, body.taxRateBps);
+      // Backdating bills from the start date; more than one period back would bill periods at once.
+      if (startAtMs !== null && periodAt(startAtMs, terms, 0).endMs <= now)
+        throw invalidField('startAt', 'may be in the past by less than one period of the plan');
+      const scheduled = startAtMs !== null && startAtMs > now;
+      const coupon = body.couponId
+        ? await snapshotCoupon(sql, agencyId, body.couponId, plan.currency)
+        : null;
       const rate = client.rateMinorPerMinute;
       const id = newId('sub');
       const workflowId = subscriptionWorkflowId(id);
@@ -164,8 +281,8 @@ export function subscriptionRoutes() {
           agentIds,
           billingMode: client.billingMode,
           status: scheduled ? 'scheduled' : 'active',
-          startAt: new Date(startAtMs ?? Date.now()),
-          coupon: null,
+          startAt: new Date(startAtMs ?? now),
+          coupon,
           workflowId,
         });
       } catch (err) {
@@ -186,7 +303,7 @@ export function subscriptionRoutes() {
         rateMinorPerMinute: rate,
         agentIds,
         startAtMs,
-        coupon: null,
+        coupon,
       };
       try {
         await temporal.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
@@ -203,7 +320,8 @@ export function subscriptionRoutes() {
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          // Without its workflow the row would be a lie: take it back and say so.
+          // Without its workflow the row would be a lie: take it back and say so. (Should the
+          // workflow have started after all, it finds no row and ends itself.)
           await sql`delete from subscriptions where id = ${id}`;
           c.var.deps.log.error(
             { err, subscriptionId: id },
@@ -228,7 +346,7 @@ export function subscriptionRoutes() {
       request: {
         query: PageQuerySchema.extend({
           clientId: z.string().optional(),
-          status: z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']).optional(),
+          status: Status.optional(),
         }),
       },
       responses: {
@@ -257,8 +375,18 @@ export function subscriptionRoutes() {
       method: 'get',
       path: '/subscriptions/{id}',
       tags,
-      summary: 'Get a subscription',
-      request: { params: IdParam },
+      summary: 'Get a subscription (with ?live=true, also the workflow\u2019s live state)',
+      request: {
+        params: IdParam,
+        query: z.object({
+          live: z
+            .enum(['true', 'false'])
+            .optional()
+            .openapi({
+              description: 'Ask the workflow: status, period, open requests, next timer',
+            }),
+        }),
+      },
       responses: {
         200: jsonResponse(SubscriptionSchema, 'The subscription'),
         ...commonErrorResponses,
@@ -266,9 +394,181 @@ export function subscriptionRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const row = await getSubscription(c.var.deps.sql, c.var.agencyId, id);
+      const { live } = c.req.valid('query');
+      const { sql, temporal } = c.var.deps;
+      const row = await getSubscription(sql, c.var.agencyId, id);
       if (!row) throw notFound('subscription', id);
-      return c.json(presentSubscription(row), 200);
+      if (live !== 'true') return c.json(presentSubscription(row), 200);
+      const view = await temporal.workflow
+        .getHandle(row.workflowId)
+        .query(stateQuery)
+        .catch((err: Error) => {
+          c.var.deps.log.warn({ err, subscriptionId: id }, 'live state query failed');
+          throw new ApiError('unavailable', 'the workflow did not answer; try again');
+        });
+      const { subscriptionId: _s, billingMode: _b, ...liveState } = view;
+      return c.json(
+        {
+          ...presentSubscription(row),
+          live: {
+            ...liveState,
+            coupon: liveState.coupon as unknown as Record<string, unknown> | null,
+            pendingChange: liveState.pendingChange as unknown as Record<string, unknown> | null,
+            usage: liveState.usage as unknown as Record<string, unknown>,
+          },
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/subscriptions/{id}/cancel',
+      tags,
+      summary: 'Cancel now (final usage request at once) or at the end of the period',
+      request: {
+        params: IdParam,
+        body: jsonBody(
+          z.object({
+            when: z.enum(['now', 'period_end']),
+            reason: z.string().trim().min(1).max(500).optional(),
+          }),
+        ),
+      },
+      responses: {
+        200: jsonResponse(SubscriptionSchema, 'The subscription'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const { sql, temporal } = c.var.deps;
+      await runningSubscription(sql, c.var.agencyId, id);
+      // The update answers once the workflow has stored the cancellation.
+      await updateSubscription(temporal, id, (h) =>
+        h.executeUpdate(cancelUpdate, { args: [{ when: body.when, reason: body.reason ?? null }] }),
+      );
+      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/subscriptions/{id}/coupon',
+      tags,
+      summary: 'Attach a coupon (replaces any other) from the next request on',
+      request: {
+        params: IdParam,
+        body: jsonBody(z.object({ couponId: z.string().min(1) })),
+      },
+      responses: {
+        200: jsonResponse(SubscriptionSchema, 'The subscription'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { couponId } = c.req.valid('json');
+      const { sql, temporal } = c.var.deps;
+      const row = await runningSubscription(sql, c.var.agencyId, id);
+      const coupon = await snapshotCoupon(sql, c.var.agencyId, couponId, row.terms.currency);
+      await updateSubscription(temporal, id, (h) =>
+        h.executeUpdate(setCouponUpdate, { args: [coupon] }),
+      );
+      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/subscriptions/{id}/coupon',
+      tags,
+      summary: 'Remove the coupon from the next request on',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(SubscriptionSchema, 'The subscription'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { sql, temporal } = c.var.deps;
+      await runningSubscription(sql, c.var.agencyId, id);
+      await updateSubscription(temporal, id, (h) =>
+        h.executeUpdate(setCouponUpdate, { args: [null] }),
+      );
+      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/subscriptions/{id}/change',
+      tags,
+      summary: 'Switch plan and/or per-minute rate, effective from the next period',
+      request: {
+        params: IdParam,
+        body: jsonBody(
+          z
+            .object({
+              planId: z.string().min(1).optional(),
+              rateMinorPerMinute: Rate.nullable()
+                .optional()
+                .openapi({ description: 'null: bill usage at the plan\u2019s overage rate' }),
+            })
+            .strict(),
+        ),
+      },
+      responses: {
+        200: jsonResponse(SubscriptionSchema, 'The subscription, with its pending change'),
+        ...commonErrorResponses,
+        ...conflictResponse,
+        ...unprocessableResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const { sql, temporal, platformRateMinorPerMinute } = c.var.deps;
+      if (body.planId === undefined && body.rateMinorPerMinute === undefined)
+        throw invalidField('planId', 'give planId, rateMinorPerMinute or both');
+      const row = await runningSubscription(sql, c.var.agencyId, id);
+      checkClientRate(body.rateMinorPerMinute, platformRateMinorPerMinute);
+      let terms: PlanTerms | undefined;
+      if (body.planId !== undefined) {
+        const plan = await getPlan(sql, c.var.agencyId, body.planId);
+        if (!plan) throw invalidField('planId', `no plan ${body.planId}`);
+        if (plan.archivedAt) throw invalidField('planId', `plan ${body.planId} is archived`);
+        if (plan.currency !== row.terms.currency)
+          throw new ApiError(
+            'unprocessable',
+            `planId: plan ${plan.id} is in ${plan.currency}, the subscription in ${row.terms.currency}`,
+            [{ field: 'planId', message: 'currency differs from the subscription\u2019s' }],
+          );
+        terms = snapshotTerms(plan, row.terms.taxRateBps);
+      }
+      await updateSubscription(temporal, id, (h) =>
+        h.executeUpdate(changeTermsUpdate, {
+          args: [
+            {
+              ...(terms ? { terms } : {}),
+              ...(body.rateMinorPerMinute !== undefined
+                ? { rateMinorPerMinute: body.rateMinorPerMinute }
+                : {}),
+            },
+          ],
+        }),
+      );
+      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },
   );
 

@@ -6,6 +6,8 @@ import type { AnySql, Sql } from '../client';
 export type RequestType = 'cycle' | 'pack' | 'one_time';
 
 export interface NewRequest {
+  /** Chosen by the caller when it must know the id before the row exists (the workflow does). */
+  id?: string;
   agencyId: string;
   clientId: string;
   subscriptionId: string | null;
@@ -93,7 +95,7 @@ export async function insertPaymentRequestIn(
   tx: AnySql,
   req: NewRequest,
 ): Promise<{ request: PaymentRequestRow; created: boolean }> {
-  const id = newId('req');
+  const id = req.id ?? newId('req');
   const inserted = await tx<{ id: string }[]>`
     insert into payment_requests (
       id, agency_id, client_id, subscription_id, type, period_index, status, currency,

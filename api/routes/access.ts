@@ -1,0 +1,67 @@
+/**
+ * A client's access: may it run campaigns now, and if not, why. Answered from Postgres with one
+ * indexed read, since the calling platform asks before every call; the subscription workflow and
+ * the client routes keep it current. Ingest keys may read it too (the platform holds one).
+ */
+import { createRoute, z } from '@hono/zod-openapi';
+import { ACCESS_REASONS } from '../../billing/access';
+import { readClientAccess } from '../../db/queries/access';
+import { refreshClientAccess } from '../../activities/access';
+import type { ApiDeps } from '../context';
+import { commonErrorResponses, notFound } from '../errors';
+import { newApp } from '../hono';
+import { IdParam, iso, jsonResponse, Timestamp } from '../schemas';
+
+const AccessSchema = z
+  .object({
+    object: z.literal('access'),
+    clientId: z.string(),
+    allowed: z.boolean(),
+    reasons: z.array(z.enum(ACCESS_REASONS)).openapi({
+      description: 'Why campaigns are paused; empty when allowed',
+    }),
+    version: z
+      .number()
+      .int()
+      .openapi({ description: 'Increases at every change; webhooks carry it too' }),
+    changedAt: Timestamp.nullable(),
+  })
+  .openapi('Access');
+
+/**
+ * Recomputes a client's access after its row changed (disabled or enabled) and pushes the
+ * change; api/hooks.ts calls this. Idempotent: no change, nothing stored or sent.
+ */
+export async function clientAccessChanged(
+  deps: Pick<ApiDeps, 'sql' | 'temporal'>,
+  clientId: string,
+): Promise<void> {
+  await refreshClientAccess(deps, clientId);
+}
+
+export function accessRoutes() {
+  const app = newApp();
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients/{id}/access',
+      tags: ['access'],
+      summary: 'Whether the client may run campaigns now, and the reasons if not',
+      request: { params: IdParam },
+      responses: {
+        200: jsonResponse(AccessSchema, 'The client\u2019s access'),
+        ...commonErrorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const access = await readClientAccess(c.var.deps.sql, c.var.agencyId, id);
+      if (!access) throw notFound('client', id);
+      return c.json(
+        { object: 'access' as const, ...access, changedAt: iso(access.changedAt) },
+        200,
+      );
+    },
+  );
+  return app;
+}

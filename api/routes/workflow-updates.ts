@@ -1,0 +1,60 @@
+/**
+ * Sending updates to a subscription workflow from the API. The workflow's validators reject bad
+ * requests before they reach history, as ApplicationFailures with a type; here each type becomes
+ * the HTTP error that says what to do.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { subscriptionWorkflowId } from '../../workflows/definitions';
+import { ApiError, type ErrorCode } from '../errors';
+
+/** Workflow rejection type -> API error code (and the field it is about, if one). */
+const REJECTIONS: Record<string, { code: ErrorCode; field?: string }> = {
+  SubscriptionCanceled: { code: 'conflict' },
+  SubscriptionBlocked: { code: 'conflict' },
+  RequestNotOpen: { code: 'conflict' },
+  InvalidTransition: { code: 'conflict', field: 'status' },
+  InvalidStatus: { code: 'validation_failed', field: 'status' },
+  InvalidCancel: { code: 'validation_failed', field: 'when' },
+  InvalidChange: { code: 'validation_failed', field: 'body' },
+  InvalidRate: { code: 'validation_failed', field: 'rateMinorPerMinute' },
+  CurrencyMismatch: { code: 'unprocessable', field: 'planId' },
+  InvalidCoupon: { code: 'unprocessable', field: 'couponId' },
+};
+
+/** The rejection type of a failed update, if the workflow rejected it. */
+export function rejectionType(err: unknown): string | null {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
+    return err.cause.type ?? null;
+  return null;
+}
+
+/** Maps a failed workflow update to an ApiError; anything else is rethrown as is. */
+export function toApiError(err: unknown): never {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const known = REJECTIONS[err.cause.type ?? ''];
+    const message = err.cause.message;
+    if (known) {
+      throw new ApiError(known.code, message, known.field ? [{ field: known.field, message }] : []);
+    }
+    throw new ApiError('unprocessable', message);
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    throw new ApiError('conflict', 'the subscription has ended');
+  }
+  throw err;
+}
+
+/** Runs an update on subscription `id`'s workflow, mapping rejections to API errors. */
+export async function updateSubscription<R>(
+  temporal: Client,
+  subscriptionId: string,
+  send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<R>,
+): Promise<R> {
+  const handle = temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
+  try {
+    return await send(handle);
+  } catch (err) {
+    return toApiError(err);
+  }
+}

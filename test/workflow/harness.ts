@@ -1,0 +1,142 @@
+/**
+ * Shared set-up of the subscription workflow tests: a database, a time-skipping Temporal server,
+ * a worker with the real activities, and the API in process. Plus small helpers that drive the
+ * API and wait for the workflow's effects to reach Postgres.
+ */
+import { expect } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createTestDb, type TestDb } from '../helpers/db';
+import { createTestApi, type TestApi } from '../helpers/api';
+import { createTestWorker, createTimeSkippingEnv } from '../helpers/temporal';
+import { stateQuery, subscriptionWorkflowId } from '../../workflows/definitions';
+
+export interface Harness {
+  db: TestDb;
+  env: TestWorkflowEnvironment;
+  worker: Worker;
+  api: TestApi;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const db = await createTestDb();
+  const env = await createTimeSkippingEnv();
+  const worker = await createTestWorker(env, db.sql);
+  const running = worker.run();
+  const api = await createTestApi(db.sql, env.client);
+  return {
+    db,
+    env,
+    worker,
+    api,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await db.drop();
+    },
+  };
+}
+
+export const DAY_MS = 86_400_000;
+
+/** Advances the test server's clock to `atMs` (timers due meanwhile fire in order). */
+export async function sleepUntil(env: TestWorkflowEnvironment, atMs: number): Promise<void> {
+  const now = await env.currentTimeMs();
+  if (atMs > now) await env.sleep(atMs - now);
+}
+
+export async function waitFor(
+  check: () => Promise<boolean>,
+  what = 'condition',
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function createPlan(api: TestApi, fields: Record<string, unknown> = {}) {
+  const res = await api.call('POST', '/v1/plans', {
+    name: 'Growth',
+    currency: 'USD',
+    flatFeeMinor: 4900,
+    includedMinutes: 500,
+    rhythm: 'month',
+    dueDays: 7,
+    graceDays: 5,
+    ...fields,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
+}
+
+export async function createClient(api: TestApi, fields: Record<string, unknown> = {}) {
+  const res = await api.call('POST', '/v1/clients', {
+    name: 'Dental Co',
+    billingMode: 'manual',
+    ...fields,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
+}
+
+export async function startSubscription(api: TestApi, body: Record<string, unknown>) {
+  const res = await api.call('POST', '/v1/subscriptions', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string; workflowId: string };
+}
+
+/** The subscription's payment requests, oldest first. */
+export async function requestsOf(api: TestApi, subscriptionId: string): Promise<any[]> {
+  const res = await api.call(
+    'GET',
+    `/v1/payment-requests?subscriptionId=${subscriptionId}&limit=100`,
+  );
+  expect(res.status).toBe(200);
+  return (res.body.data as any[]).reverse();
+}
+
+export async function waitForRequests(api: TestApi, subscriptionId: string, count: number) {
+  await waitFor(
+    async () => (await requestsOf(api, subscriptionId)).length >= count,
+    `${count} requests of ${subscriptionId}`,
+  );
+  return requestsOf(api, subscriptionId);
+}
+
+export async function subscriptionRow(api: TestApi, id: string) {
+  const res = await api.call('GET', `/v1/subscriptions/${id}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+export async function waitForStatus(api: TestApi, id: string, status: string) {
+  await waitFor(
+    async () => (await subscriptionRow(api, id)).status === status,
+    `subscription ${id} ${status}`,
+  );
+}
+
+export function liveState(h: Harness, subscriptionId: string) {
+  return h.env.client.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).query(stateQuery);
+}
+
+/** Marks a request through the API; returns the response. */
+export function mark(api: TestApi, requestId: string, status: string, externalReference?: string) {
+  return api.call('POST', `/v1/payment-requests/${requestId}/mark`, {
+    status,
+    ...(externalReference ? { externalReference } : {}),
+  });
+}
+
+export async function access(api: TestApi, clientId: string) {
+  const res = await api.call('GET', `/v1/clients/${clientId}/access`);
+  expect(res.status).toBe(200);
+  return res.body as { allowed: boolean; reasons: string[]; version: number };
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
