@@ -90,11 +90,10 @@ export async function ensureGoTool(spec: GoToolSpec): Promise<string> {
   const found = await findGoTool(spec);
   if (found) return found;
   const go = await findOnPath('go');
-  if (!go)
-    throw howToGet(
-      spec,
-      `not found (checked ${spec.envVar}, PATH, ${cachedBinaryPath(spec)}) and Go is not installed.`,
-    );
+  if (!go) {
+    const checked = `${spec.envVar}, PATH, ${cachedBinaryPath(spec)}`;
+    throw howToGet(spec, `not found (checked ${checked}) and Go is not installed.`);
+  }
   try {
     return await buildGoTool(spec, go);
   } catch (err) {
