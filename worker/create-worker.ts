@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
+import { startWebhookSweeper } from './webhook-sweeper';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -20,10 +22,13 @@ export interface CreateWorkerOptions {
     | 'maxConcurrentWorkflowTaskExecutions'
     | 'maxCachedWorkflows'
   >;
+  /** Run the webhook sweeper next to the worker (default true). */
+  sweepWebhooks?: boolean;
+  log?: Logger;
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  return Worker.create({
+  const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
@@ -31,4 +36,14 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.deps),
     ...options.tuning,
   });
+  if (options.sweepWebhooks !== false) {
+    // Every process that runs a worker also restarts webhook deliveries a crash left behind.
+    startWebhookSweeper({
+      sql: options.deps.sql,
+      temporal: worker.client!,
+      isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
+      ...(options.log ? { log: options.log } : {}),
+    });
+  }
+  return worker;
 }

@@ -17,6 +17,7 @@ const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   deps: { sql },
+  log,
 });
 log.info(
   { taskQueue: worker.options.taskQueue, temporal: config.TEMPORAL_ADDRESS },

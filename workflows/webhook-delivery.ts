@@ -14,7 +14,7 @@ const { deliverWebhook } = proxyActivities<Activities>({
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '10 minutes',
-    maximumAttempts: 0, // unlimited: until delivered
+    // No maximumAttempts: unlimited, until delivered.
     nonRetryableErrorTypes: [...DOMAIN_ERRORS],
   },
 });

@@ -1,0 +1,300 @@
+/**
+ * Changes to a running subscription on the time-skipping server, with exact amounts: a rate
+ * change takes effect at the next period (the closed period's usage keeps its rate), a plan
+ * switch bills the new plan from the next period, coupons discount once, forever or for three
+ * periods, and can be attached and removed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundaryMs } from '../../billing/periods';
+import { onClientRateChanged } from '../../api/hooks';
+import { createLogger } from '../../lib/logger';
+import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
+import {
+  createClient,
+  createPlan,
+  iso,
+  liveState,
+  mark,
+  requestsOf,
+  sleepUntil,
+  startHarness,
+  startSubscription,
+  subscriptionRow,
+  waitForRequests,
+  type Harness,
+} from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+const monthly = { rhythm: 'month' as const, intervalCount: 1 };
+
+async function payAll(subscriptionId: string) {
+  for (const r of await requestsOf(h.api, subscriptionId))
+    if (r.status === 'pending') expect((await mark(h.api, r.id, 'paid')).status).toBe(200);
+}
+
+async function linesOf(requestId: string) {
+  const res = await h.api.call('GET', `/v1/payment-requests/${requestId}`);
+  return (res.body.lines as any[]).map((l) => [l.kind, l.unitAmountMinor, l.amountMinor]);
+}
+
+async function coupon(fields: Record<string, unknown>) {
+  const res = await h.api.call('POST', '/v1/coupons', { name: 'Promo', ...fields });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+describe('changes to a running subscription', () => {
+  // First in the file: usage is posted at the real clock, before the test server's clock moves.
+  it('a rate change takes effect at the next period; the closed period keeps its rate', async () => {
+    const plan = await createPlan(h.api, {
+      flatFeeMinor: 1000,
+      includedMinutes: 0,
+      overageRateMinorPerMinute: '20',
+    });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    const [first] = await waitForRequests(h.api, sub.id, 1);
+    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    const end0 = boundaryMs(anchor, monthly, 1);
+
+    // 10 minutes in period 0, through the usage API.
+    const usage = await h.api.call(
+      'POST',
+      '/v1/usage',
+      {
+        events: [
+          {
+            id: `call-${sub.id}`,
+            client: client.id,
+            metric: 'voice_seconds',
+            quantity: 600,
+            time: new Date(Math.max(anchor, Date.now()) + 1000).toISOString(),
+          },
+        ],
+      },
+      h.api.ingestKey,
+    );
+    expect(usage.status, JSON.stringify(usage.body)).toBeLessThan(300);
+    expect(usage.body.accepted).toBe(1);
+
+    const below = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
+      rateMinorPerMinute: '10',
+    });
+    expect(below.status).toBe(400);
+    expect(below.body.error.details[0].field).toBe('rateMinorPerMinute');
+
+    const change = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
+      rateMinorPerMinute: '40',
+    });
+    expect(change.status, JSON.stringify(change.body)).toBe(200);
+    expect(change.body.pendingChange).toMatchObject({
+      rateMinorPerMinute: '40',
+      effectiveFromPeriodIndex: 1,
+      effectiveAtMs: end0,
+    });
+    const live = await liveState(h, sub.id);
+    expect(live.rateMinorPerMinute).toBe('25');
+    expect(live.pendingChange).toMatchObject({
+      rateMinorPerMinute: '40',
+      effectiveFromPeriodIndex: 1,
+      effectiveAt: iso(end0),
+    });
+
+    expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
+    await sleepUntil(h.env, end0);
+    const [, second] = await waitForRequests(h.api, sub.id, 2);
+    // Period 0's 10 minutes at the rate of period 0 (25), not the new one.
+    expect(await linesOf(second.id)).toEqual([
+      ['recurring', '1000', 1000],
+      ['usage', '25', 250],
+    ]);
+    expect(second.totalMinor).toBe(1250);
+    const after = await liveState(h, sub.id);
+    expect(after).toMatchObject({ periodIndex: 1, rateMinorPerMinute: '40', pendingChange: null });
+    const row = await subscriptionRow(h.api, sub.id);
+    expect(row.terms.rateMinorPerMinute).toBe('40');
+    expect(row.pendingChange).toBeNull();
+
+    // 10 minutes in period 1 are billed at 40. (Stored directly: the usage API refuses times
+    // ahead of the real clock, which the test server's clock has left behind.)
+    await h.db.sql`
+      insert into usage_events (agency_id, event_id, client_id, subscription_id, metric, quantity, occurred_at)
+      values (${h.api.agencyId}, ${`late-${sub.id}`}, ${client.id}, ${sub.id}, 'voice_seconds', 600,
+        ${new Date(end0 + 60_000)})`;
+    await payAll(sub.id);
+    await sleepUntil(h.env, boundaryMs(anchor, monthly, 2));
+    const [, , third] = await waitForRequests(h.api, sub.id, 3);
+    expect(await linesOf(third.id)).toEqual([
+      ['recurring', '1000', 1000],
+      ['usage', '40', 400],
+    ]);
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
+  it('a client rate change reaches the running subscription from its next period', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    await onClientRateChanged(
+      {
+        sql: h.db.sql,
+        temporal: h.env.client,
+        log: createLogger('silent'),
+        platformRateMinorPerMinute: '15',
+        adminKey: undefined,
+      },
+      h.api.agencyId,
+      client.id,
+      '30',
+    );
+    const live = await liveState(h, sub.id);
+    expect(live.rateMinorPerMinute).toBe('25');
+    expect(live.pendingChange).toMatchObject({
+      rateMinorPerMinute: '30',
+      effectiveFromPeriodIndex: 1,
+    });
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
+  it('a plan switch bills the new plan from the next period, on its own rhythm', async () => {
+    const monthlyPlan = await createPlan(h.api, { flatFeeMinor: 4900 });
+    const weeklyPlan = await createPlan(h.api, { flatFeeMinor: 1500, rhythm: 'week' });
+    const euroPlan = await createPlan(h.api, { flatFeeMinor: 1500, currency: 'EUR' });
+    const client = await createClient(h.api);
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: monthlyPlan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+
+    const euro = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
+      planId: euroPlan.id,
+    });
+    expect(euro.status).toBe(422);
+    expect(euro.body.error.details[0].field).toBe('planId');
+    expect((await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {})).status).toBe(400);
+
+    const res = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
+      planId: weeklyPlan.id,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.planId).toBe(monthlyPlan.id);
+
+    const end0 = boundaryMs(anchor, monthly, 1);
+    await payAll(sub.id);
+    await sleepUntil(h.env, end0);
+    const [, second] = await waitForRequests(h.api, sub.id, 2);
+    expect(second.totalMinor).toBe(1500);
+    const detail = await h.api.call('GET', `/v1/payment-requests/${second.id}`);
+    expect(detail.body.lines[0]).toMatchObject({
+      periodStart: iso(end0),
+      periodEnd: iso(end0 + 7 * 86_400_000),
+    });
+    const row = await subscriptionRow(h.api, sub.id);
+    expect(row).toMatchObject({
+      planId: weeklyPlan.id,
+      currentPeriodEnd: iso(end0 + 7 * 86_400_000),
+    });
+    const described = await h.env.client.workflow
+      .getHandle(subscriptionWorkflowId(sub.id))
+      .describe();
+    expect(described.typedSearchAttributes.get(PlanIdAttr)).toBe(weeklyPlan.id);
+
+    await payAll(sub.id);
+    await sleepUntil(h.env, end0 + 7 * 86_400_000);
+    const all = await waitForRequests(h.api, sub.id, 3);
+    expect(all[2]).toMatchObject({ totalMinor: 1500, issuedAt: iso(end0 + 7 * 86_400_000) });
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
+  it('coupons: once, forever, and for three periods', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
+    const once = await coupon({ kind: 'percent', percentOff: '20', duration: 'once' });
+    const forever = await coupon({
+      kind: 'fixed',
+      amountOffMinor: 500,
+      currency: 'USD',
+      duration: 'forever',
+    });
+    const three = await coupon({
+      kind: 'percent',
+      percentOff: '50',
+      duration: 'repeating',
+      durationPeriods: 3,
+    });
+
+    const subs: Record<string, { id: string; anchor: number }> = {};
+    for (const [name, couponId] of [
+      ['once', once],
+      ['three', three],
+    ] as const) {
+      const client = await createClient(h.api);
+      const sub = await startSubscription(h.api, {
+        clientId: client.id,
+        planId: plan.id,
+        couponId,
+      });
+      await waitForRequests(h.api, sub.id, 1);
+      subs[name] = {
+        id: sub.id,
+        anchor: Date.parse((await subscriptionRow(h.api, sub.id)).startAt),
+      };
+    }
+    // `forever` is attached to a running subscription: it applies from the next request.
+    const client = await createClient(h.api);
+    const f = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, f.id, 1);
+    const attached = await h.api.call('POST', `/v1/subscriptions/${f.id}/coupon`, {
+      couponId: forever,
+    });
+    expect(attached.status, JSON.stringify(attached.body)).toBe(200);
+    expect(attached.body.coupon).toMatchObject({ couponId: forever, remaining: null });
+    subs.forever = { id: f.id, anchor: Date.parse((await subscriptionRow(h.api, f.id)).startAt) };
+
+    // All three started at (nearly) the same moment: renew them together, four periods.
+    for (let n = 1; n <= 4; n++) {
+      for (const s of Object.values(subs)) await payAll(s.id);
+      await sleepUntil(
+        h.env,
+        Math.max(...Object.values(subs).map((s) => boundaryMs(s.anchor, monthly, n))),
+      );
+      for (const s of Object.values(subs)) await waitForRequests(h.api, s.id, n + 1);
+    }
+    const totals = async (id: string) => (await requestsOf(h.api, id)).map((r) => r.totalMinor);
+    expect(await totals(subs.once!.id)).toEqual([3920, 4900, 4900, 4900, 4900]);
+    expect(await totals(subs.three!.id)).toEqual([2450, 2450, 2450, 4900, 4900]);
+    expect(await totals(subs.forever!.id)).toEqual([4900, 4400, 4400, 4400, 4400]);
+    const [, discounted] = await requestsOf(h.api, subs.forever!.id);
+    expect(await linesOf(discounted.id)).toEqual([
+      ['recurring', '4900', 4900],
+      ['discount', null, -500],
+    ]);
+    expect((await subscriptionRow(h.api, subs.three!.id)).coupon).toBeNull();
+
+    // Removed, the next request is full price; another currency's fixed coupon is refused.
+    const removed = await h.api.call('DELETE', `/v1/subscriptions/${f.id}/coupon`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.coupon).toBeNull();
+    const euro = await coupon({
+      kind: 'fixed',
+      amountOffMinor: 500,
+      currency: 'EUR',
+      duration: 'once',
+    });
+    const wrong = await h.api.call('POST', `/v1/subscriptions/${f.id}/coupon`, { couponId: euro });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.details[0].field).toBe('couponId');
+    await payAll(f.id);
+    await sleepUntil(h.env, boundaryMs(subs.forever!.anchor, monthly, 5));
+    const all = await waitForRequests(h.api, f.id, 6);
+    expect(all[5].totalMinor).toBe(4900);
+    for (const s of Object.values(subs))
+      await h.api.call('POST', `/v1/subscriptions/${s.id}/cancel`, { when: 'now' });
+  });
+});
