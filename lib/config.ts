@@ -75,6 +75,7 @@ export const startConfigSchema = z.object({
   TALLY_ADMIN_KEY: configPieces.TALLY_ADMIN_KEY,
   PLATFORM_RATE_MINOR_PER_MINUTE: configPieces.PLATFORM_RATE_MINOR_PER_MINUTE,
   LOG_LEVEL: configPieces.LOG_LEVEL,
+  USAGE_DISPATCH: configPieces.USAGE_DISPATCH,
 });
 export type StartConfig = z.infer<typeof startConfigSchema>;
 

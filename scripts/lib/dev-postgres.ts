@@ -2,6 +2,7 @@
  * Embedded Postgres for `npm start` (no DATABASE_URL): persistent under `<data>/postgres` on a
  * fixed port, so the data survives restarts and the server can be found again.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
@@ -39,6 +40,21 @@ async function shutDown(pid: number): Promise<void> {
   if (await waitForExit(pid, 30_000)) return;
   signal(pid, 'SIGQUIT');
   await waitForExit(pid, 5_000);
+}
+
+/**
+ * For a forced exit while Postgres may still be starting: immediate shutdown of whatever
+ * postmaster serves `dir`. Synchronous, since the process exits right after.
+ */
+export function killPostgresNow(dir: string): void {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return; // not started yet, or already stopped
+  }
+  const pid = Number(text.split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0) signal(pid, 'SIGQUIT');
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {

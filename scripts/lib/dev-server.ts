@@ -22,6 +22,8 @@ export interface DevServerOptions {
   signal: AbortSignal;
   /** Installs the Temporal Core runtime; needed before the SDK may run the server for us. */
   installRuntime: () => Promise<void>;
+  /** Called as soon as the process exists, so a forced exit can kill it even before it is ready. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface DevServer {
@@ -30,6 +32,8 @@ export interface DevServer {
   /** Leader of the process group we spawned; null when the SDK runs the server. */
   pid: number | null;
   logFile: string;
+  /** Resolves with the reason when the server process ends, for whatever cause. */
+  exited: Promise<string>;
   stop(): Promise<void>;
   /** For a forced exit: no waiting. */
   kill(): void;
@@ -96,9 +100,18 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
   await log.close();
   let exited: string | null = null;
-  child.once('exit', (code, signal) => (exited = signal ? `killed by ${signal}` : `code ${code}`));
-  child.once('error', (err) => (exited = `could not start: ${err.message}`));
+  const exitedPromise = new Promise<string>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      exited = signal ? `killed by ${signal}` : `exit code ${code}`;
+      resolveExit(exited);
+    });
+    child.once('error', (err) => {
+      exited = `could not start: ${err.message}`;
+      resolveExit(exited);
+    });
+  });
   const pid = child.pid;
+  if (pid !== undefined) options.onSpawn?.(pid);
 
   const lastLines = async () => {
     const text = await readFile(logFile, 'utf8').catch(() => '');
@@ -111,6 +124,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl,
     pid: pid ?? null,
     logFile,
+    exited: exitedPromise,
     async stop() {
       if (pid !== undefined && exited === null) await stopGroup(pid, STOP_GRACE_MS);
     },
@@ -188,6 +202,8 @@ async function startWithSdk(
     uiUrl: at.uiUrl,
     pid: null,
     logFile: '(the Temporal SDK runs this server; its output is not kept)',
+    // The SDK does not say when its server dies; the health endpoint will.
+    exited: new Promise<string>(() => {}),
     stop: () => env.teardown(),
     kill: () => void env.teardown().catch(() => {}),
   };

@@ -11,10 +11,10 @@ import type { Client } from '@temporalio/client';
 import { createSql, type Sql } from '../../db/client';
 import { loadConfigOrExit, startConfigSchema } from '../../lib/config';
 import { loadOrCreateAdminKey, type AdminKey } from './admin-key';
-import { startDevPostgres, type DevPostgres } from './dev-postgres';
+import { killPostgresNow, startDevPostgres, type DevPostgres } from './dev-postgres';
 import { startDevServer, type DevServer } from './dev-server';
 import { prettyLogger } from './pretty-log';
-import { assertPortFree } from './processes';
+import { assertPortFree, signalGroup } from './processes';
 import { claimDataDir, clearRunState, writeRunState } from './run-state';
 import { installRuntime } from './runtime';
 
@@ -48,14 +48,20 @@ interface Cleanup {
 const cleanups: Cleanup[] = [];
 const aborter = new AbortController();
 let stopping = false;
+/** Set once claimDataDir succeeded: only then is <data>/start.json ours to remove. */
+let ownsDataDir = false;
 let exitCode = 0;
 let wakeMain: () => void = () => {};
 const stopRequested = new Promise<void>((r) => (wakeMain = r));
+
+/** Kills for processes that are starting and not yet in `cleanups`. */
+const starting = new Map<string, () => void>();
 
 function requestStop(reason: string, code = 0): void {
   if (stopping) {
     say('forced: killing what is left');
     for (const c of cleanups) c.kill?.();
+    for (const kill of starting.values()) kill();
     process.exit(130);
   }
   stopping = true;
@@ -83,6 +89,7 @@ async function start(): Promise<Running> {
   const check = () => aborter.signal.throwIfAborted();
   await mkdir(dataDir, { recursive: true });
   for (const note of await claimDataDir(dataDir, postgresDir)) say(note);
+  ownsDataDir = true;
   await writeRunState(dataDir, { runner: process.pid, temporal: null, postgres: null });
 
   // Every port up front: better one clear message now than a half-started stack.
@@ -95,6 +102,8 @@ async function start(): Promise<Running> {
       assertPortFree(config.TALLY_POSTGRES_PORT, '127.0.0.1', 'TALLY_POSTGRES_PORT'),
   ]);
 
+  // Postgres cannot be aborted mid-start; a forced exit finds it through its pid file.
+  if (!config.DATABASE_URL) starting.set('postgres', () => killPostgresNow(postgresDir));
   // The slow steps overlap: Postgres and the dev server start in their own processes while this
   // one loads the SDK, the API and the worker code, then bundles the workflows.
   const code = loadCode();
@@ -109,6 +118,11 @@ async function start(): Promise<Running> {
           namespace: config.TEMPORAL_NAMESPACE,
           signal: aborter.signal,
           installRuntime: runtimeReady,
+          onSpawn: (pid) => {
+            starting.set('temporal', () => signalGroup(pid, 'SIGKILL'));
+            // Recorded at once: if this process is killed while waiting, the next run cleans up.
+            void writeRunState(dataDir, { runner: process.pid, temporal: pid, postgres: null });
+          },
         }),
     code.then((m) => m.bundleWorkflows(dataDir)),
     code,
@@ -119,6 +133,7 @@ async function start(): Promise<Running> {
   const devServer: DevServer | null = dev.status === 'fulfilled' ? dev.value : null;
   if (devServer)
     cleanups.push({ name: 'Temporal dev server', stop: devServer.stop, kill: devServer.kill });
+  starting.clear();
   await writeRunState(dataDir, {
     runner: process.pid,
     temporal: devServer?.pid ?? null,
@@ -195,6 +210,7 @@ async function start(): Promise<Running> {
     },
     config.PORT,
     config.HOST,
+    { usageDispatch: config.USAGE_DISPATCH },
   );
   cleanups.push({ name: 'API server', stop: () => closeServer(server) });
   const host = ['0.0.0.0', '::'].includes(config.HOST) ? '127.0.0.1' : config.HOST;
@@ -294,6 +310,12 @@ async function main(): Promise<never> {
   try {
     const running = await start();
     if (!stopping) process.stdout.write(`${banner(running)}\n`);
+    const dev = running.devServer;
+    void dev?.exited.then((reason) => {
+      if (stopping) return;
+      say(`the Temporal dev server stopped on its own (${reason}); see ${shown(dev.logFile)}`);
+      requestStop('Temporal dev server gone', 1);
+    });
   } catch (err) {
     if (!stopping) {
       process.stderr.write(`\nnpm start failed: ${err instanceof Error ? err.message : err}\n`);
@@ -310,7 +332,7 @@ async function main(): Promise<never> {
       say(`stopping the ${cleanup.name} failed: ${err instanceof Error ? err.message : err}`);
     }
   }
-  await clearRunState(dataDir);
+  if (ownsDataDir) await clearRunState(dataDir);
   say('stopped');
   process.exit(exitCode);
 }

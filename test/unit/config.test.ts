@@ -62,7 +62,7 @@ describe('parseConfig', () => {
   });
 
   it('applies defaults for the API and the worker', () => {
-    expect(parseConfig(apiConfigSchema, { DATABASE_URL: DB })).toEqual({
+    expect(parseConfig(apiConfigSchema, { DATABASE_URL: DB })).toMatchObject({
       DATABASE_URL: DB,
       TEMPORAL_ADDRESS: 'localhost:7233',
       TEMPORAL_NAMESPACE: 'default',
