@@ -54,6 +54,17 @@ export function secondsToChats(seconds: number, chatsPerMinute: string): number 
   return Number((BigInt(seconds) * rateToMicros(chatsPerMinute)) / (60n * RATE_SCALE));
 }
 
+/** Seconds as minutes for people: exact when whole, else to 4 places ("90" -> "1.5"). */
+export function formatMinutes(seconds: number): string {
+  const sign = seconds < 0 ? '-' : '';
+  const abs = Math.abs(seconds);
+  if (abs % 60 === 0) return `${sign}${abs / 60}`;
+  const tenThousandths = divideHalfUp(BigInt(abs) * 10_000n, 60n);
+  const whole = tenThousandths / 10_000n;
+  const fraction = (tenThousandths % 10_000n).toString().padStart(4, '0').replace(/0+$/, '');
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''}`;
+}
+
 /** Splits `total` over `weights` by the allocation rule; parts sum to `total`. */
 export function allocate(total: number, weights: readonly number[]): number[] {
   const sum = weights.reduce((a, w) => a + BigInt(w), 0n);
@@ -217,33 +228,40 @@ export function allocateLate(input: {
 }
 
 /**
- * What a period earns the agency: its list revenue (flat fee plus billable usage at the rate),
- * the platform fee (every metered minute at the platform rate, each amount rounded once, half up)
- * and the margin between them. Discounts and tax are not revenue and are left out.
+ * What a period earns the agency: its list revenue (flat fee plus each billed usage line at its
+ * rate, each line rounded once, half up), the platform fee (every metered minute at the platform
+ * rate, rounded once) and the margin between them. Discounts and tax are not revenue.
  */
 export function periodEconomics(input: {
   totalSeconds: number;
-  billableSeconds: number;
-  rateMinorPerMinute: string | null;
+  /** The usage lines billed for the period: on time, and late arrivals at their period's rate. */
+  billed: { billableSeconds: number; rateMinorPerMinute: string | null }[];
   flatFeeMinor: number;
+  /** The client's rate, for the margin per minute (null where no per-minute rate applies). */
+  rateMinorPerMinute: string | null;
   platformRateMinorPerMinute: string;
 }) {
-  const usageAmountMinorValue =
-    input.rateMinorPerMinute === null
-      ? 0
-      : usageAmountMinor(input.billableSeconds, input.rateMinorPerMinute);
-  const revenueMinor = input.flatFeeMinor + usageAmountMinorValue;
+  const usageAmount = input.billed.reduce(
+    (sum, b) =>
+      sum +
+      (b.rateMinorPerMinute === null
+        ? 0
+        : usageAmountMinor(b.billableSeconds, b.rateMinorPerMinute)),
+    0,
+  );
+  const revenueMinor = input.flatFeeMinor + usageAmount;
   const platformFeeMinor = usageAmountMinor(input.totalSeconds, input.platformRateMinorPerMinute);
-  const marginPerMinute =
-    input.rateMinorPerMinute === null
-      ? null
-      : microsDiff(input.rateMinorPerMinute, input.platformRateMinorPerMinute);
   return {
-    usageAmountMinor: usageAmountMinorValue,
+    flatFeeMinor: input.flatFeeMinor,
+    usageAmountMinor: usageAmount,
     revenueMinor,
+    platformRateMinorPerMinute: input.platformRateMinorPerMinute,
     platformFeeMinor,
     marginMinor: revenueMinor - platformFeeMinor,
-    marginMinorPerMinute: marginPerMinute,
+    marginMinorPerMinute:
+      input.rateMinorPerMinute === null
+        ? null
+        : microsDiff(input.rateMinorPerMinute, input.platformRateMinorPerMinute),
   };
 }
 

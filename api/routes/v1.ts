@@ -22,6 +22,9 @@ import { paymentRequestRoutes } from './payment-requests';
 import { planRoutes } from './plans';
 import { subscriptionRoutes } from './subscriptions';
 import { usageIngestRoutes } from './usage';
+import { reportRoutes } from './reports';
+import { walletRoutes } from './wallet';
+import { invoicePdfRoutes } from './invoice-pdf';
 
 export function v1Routes() {
   const v1 = newApp();
@@ -45,6 +48,9 @@ export function v1Routes() {
   v1.route('/', oneTimeProductRoutes());
   v1.route('/', subscriptionRoutes());
   v1.route('/', paymentRequestRoutes());
+  v1.route('/', invoicePdfRoutes());
+  v1.route('/', walletRoutes());
+  v1.route('/', reportRoutes());
   v1.route('/', eventRoutes());
   documentIdempotency(v1);
   return v1;

@@ -314,3 +314,10 @@ export async function updateCloseSnapshot(
     update usage_period_closes set snapshot = ${tx.json(snapshot as never)}
     where subscription_id = ${subscriptionId} and period_index = ${periodIndex}`;
 }
+
+/** The client's agents by id, for naming them in reports. */
+export async function agentNames(sql: AnySql, clientId: string): Promise<Map<string, string>> {
+  const rows = await sql<{ id: string; name: string }[]>`
+    select id, name from agents where client_id = ${clientId}`;
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -5,6 +5,7 @@ import {
   allocateLate,
   allocatePools,
   chatsToSeconds,
+  formatMinutes,
   meteredSeconds,
   minutesExhausted,
   periodEconomics,
@@ -75,6 +76,14 @@ describe('per-agent breakdown', () => {
       { agentId: 'agt_a', seconds: 8000, billableSeconds: 8000 },
       { agentId: 'agt_b', seconds: 3000, billableSeconds: 3000 },
     ]);
+  });
+
+  it('formats seconds as minutes exactly when whole, else to 4 places', () => {
+    expect(formatMinutes(5400)).toBe('90');
+    expect(formatMinutes(90)).toBe('1.5');
+    expect(formatMinutes(100)).toBe('1.6667');
+    expect(formatMinutes(-1800)).toBe('-30');
+    expect(formatMinutes(0)).toBe('0');
   });
 
   it('splits billable seconds in proportion, largest remainders first, summing exactly', () => {
@@ -183,12 +192,14 @@ describe('margins (BuildVoiceAI: client rates above the $0.15 platform rate)', (
   ])('rate %s: margin %s per minute', (rate, perMinute, revenue, margin) => {
     const e = periodEconomics({
       totalSeconds: 100 * 60,
-      billableSeconds: 100 * 60,
+      billed: [{ billableSeconds: 100 * 60, rateMinorPerMinute: rate }],
       rateMinorPerMinute: rate,
       flatFeeMinor: 0,
       platformRateMinorPerMinute: '15',
     });
     expect(e).toEqual({
+      flatFeeMinor: 0,
+      platformRateMinorPerMinute: '15',
       usageAmountMinor: revenue,
       revenueMinor: revenue,
       platformFeeMinor: 1500,
@@ -200,7 +211,11 @@ describe('margins (BuildVoiceAI: client rates above the $0.15 platform rate)', (
   it('counts every metered minute in the platform fee, included ones too', () => {
     const e = periodEconomics({
       totalSeconds: 600 * 60,
-      billableSeconds: 100 * 60,
+      billed: [
+        { billableSeconds: 80 * 60, rateMinorPerMinute: '5' },
+        { billableSeconds: 20 * 60, rateMinorPerMinute: '5' },
+        { billableSeconds: 999, rateMinorPerMinute: null },
+      ],
       rateMinorPerMinute: '5',
       flatFeeMinor: 2500,
       platformRateMinorPerMinute: '1.5',
