@@ -176,7 +176,10 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   let cancelReason: string | null = null;
   let canceledAtMs: number | null = null;
   let ended = false;
-  let usageThroughSeq = state.usageSeq;
+  // A usage signal may reach the previous run after its last fold (while it settles before
+  // continuing as new), so a continued run folds once at its start. Dispatch seqs are integers:
+  // the half step re-arms that fold without hiding the next real dispatch.
+  let usageThroughSeq = input.state ? state.usageSeq + 0.5 : state.usageSeq;
 
   const period = (): Period => ({
     index: state.periodIndex,
