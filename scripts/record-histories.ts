@@ -1,0 +1,216 @@
+/**
+ * Records the replay fixtures in test/workflow/histories/: representative runs of the
+ * subscription and webhook delivery workflows on a time-skipping server, every run of each
+ * continue-as-new chain saved as one JSON history. test/workflow/replay.test.ts replays them
+ * against the current workflow bundle, so a change that would break running workflows fails
+ * `npm test`.
+ *
+ * Re-record (`npm run histories:record`) only when running workflows no longer matter (before a
+ * first deployment, or after all of them finished); otherwise keep the old fixtures, make the
+ * change replay-safe with `patched()`, and add new fixtures next to the old ones.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { createSql } from '../db/client';
+import { startEmbeddedPostgres } from '../db/embedded';
+import { migrate } from '../db/migrate';
+import { createAgency } from '../db/queries/agencies';
+import { createLogger } from '../lib/logger';
+import { registerSearchAttributes } from '../lib/temporal';
+import { createWorker } from '../worker/create-worker';
+import { historyToFixture } from '../test/workflow/history-fixtures';
+import { testServerExecutable } from './tools';
+
+const outDir = fileURLToPath(new URL('../test/workflow/histories/', import.meta.url));
+const DAY = 86_400_000;
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const db = await startEmbeddedPostgres();
+const sql = createSql(db.url);
+await migrate(sql);
+const executable = await testServerExecutable();
+const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable } });
+await registerSearchAttributes(env.client, 'default');
+const worker = await createWorker({
+  connection: env.nativeConnection,
+  namespace: 'default',
+  deps: { sql },
+  sweepWebhooks: false,
+});
+const running = worker.run();
+
+// A receiver that refuses the first attempt, so the delivery history holds a retry.
+let refuse = 1;
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(refuse-- > 0 ? 503 : 204).end());
+});
+await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+
+const app = createApp({
+  sql,
+  temporal: env.client,
+  log: createLogger('silent'),
+  platformRateMinorPerMinute: '15',
+  adminKey: undefined,
+});
+const { apiKey } = await createAgency(sql, { name: 'Recorder', webhookUrl: hookUrl });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API answers, read loosely
+type Json = any;
+async function call(method: string, path: string, body?: unknown): Promise<Json> {
+  const res = await app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = await res.json();
+  if (res.status >= 300)
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; !(await check()); i++) {
+    if (i > 400) throw new Error('timed out waiting for the workflow');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const requests = async (subId: string) =>
+  (await call('GET', `/v1/payment-requests?subscriptionId=${subId}&limit=100`)).data as Json[];
+const sleepUntil = async (ms: number) => env.sleep(Math.max(0, ms - (await env.currentTimeMs())));
+async function payAll(subId: string) {
+  for (const r of await requests(subId))
+    if (r.status !== 'paid')
+      await call('POST', `/v1/payment-requests/${r.id}/mark`, { status: 'paid' });
+}
+async function start(planFields: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  const plan = await call('POST', '/v1/plans', {
+    name: 'Growth',
+    currency: 'USD',
+    flatFeeMinor: 4900,
+    overageRateMinorPerMinute: '20',
+    rhythm: 'month',
+    dueDays: 7,
+    graceDays: 5,
+    ...planFields,
+  });
+  const client = await call('POST', '/v1/clients', { name: 'Client', rateMinorPerMinute: '25' });
+  const sub = await call('POST', '/v1/subscriptions', {
+    clientId: client.id,
+    planId: plan.id,
+    ...extra,
+  });
+  return { sub, client };
+}
+
+const recorded: { name: string; workflowId: string }[] = [];
+
+// 1. Monthly, coupon for 3 periods, paid on time, a rate change, two renewals, cancel at period end.
+{
+  const coupon = await call('POST', '/v1/coupons', {
+    name: 'Half',
+    kind: 'percent',
+    percentOff: '50',
+    duration: 'repeating',
+    durationPeriods: 3,
+  });
+  const { sub } = await start({}, { couponId: coupon.id });
+  await until(async () => (await requests(sub.id)).length === 1);
+  await payAll(sub.id);
+  await call('POST', `/v1/subscriptions/${sub.id}/change`, { rateMinorPerMinute: '40' });
+  for (let n = 2; n <= 3; n++) {
+    const row = await call('GET', `/v1/subscriptions/${sub.id}`);
+    await sleepUntil(Date.parse(row.currentPeriodEnd));
+    await until(async () => (await requests(sub.id)).length === n);
+    await payAll(sub.id);
+  }
+  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'period_end' });
+  const row = await call('GET', `/v1/subscriptions/${sub.id}`);
+  await sleepUntil(Date.parse(row.currentPeriodEnd) + DAY);
+  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'canceled');
+  recorded.push({ name: 'monthly-coupon-rate-change-cancel-at-end', workflowId: sub.workflowId });
+}
+
+// 2. Dunning: overdue, past due, blocked, paid while blocked, canceled now.
+{
+  const { sub } = await start({ flatFeeMinor: 3000 });
+  await until(async () => (await requests(sub.id)).length === 1);
+  const [first] = await requests(sub.id);
+  await sleepUntil(Date.parse(first.graceEndsAt));
+  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'blocked');
+  await payAll(sub.id);
+  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now', reason: 'blocked' });
+  recorded.push({ name: 'dunning-blocked-paid-canceled', workflowId: sub.workflowId });
+}
+
+// 3. Past due then paid back to active; weekly, a plan switch to monthly, failed then paid.
+{
+  const monthly = await call('POST', '/v1/plans', {
+    name: 'Monthly',
+    currency: 'USD',
+    flatFeeMinor: 9900,
+    rhythm: 'month',
+  });
+  const { sub } = await start({ flatFeeMinor: 1500, rhythm: 'week', dueDays: 3, graceDays: 3 });
+  await until(async () => (await requests(sub.id)).length === 1);
+  const [first] = await requests(sub.id);
+  await call('POST', `/v1/payment-requests/${first.id}/mark`, { status: 'failed' });
+  await sleepUntil(Date.parse(first.dueAt));
+  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'past_due');
+  await payAll(sub.id);
+  await call('POST', `/v1/subscriptions/${sub.id}/change`, { planId: monthly.id });
+  await sleepUntil(Date.parse((await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodEnd));
+  await until(async () => (await requests(sub.id)).length === 2);
+  await payAll(sub.id);
+  await call('DELETE', `/v1/subscriptions/${sub.id}/coupon`);
+  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  recorded.push({ name: 'weekly-failed-paid-plan-switch', workflowId: sub.workflowId });
+}
+
+// 4. Scheduled start, canceled before it starts.
+{
+  const { sub } = await start(
+    {},
+    { startAt: new Date((await env.currentTimeMs()) + 5 * DAY).toISOString() },
+  );
+  await until(
+    async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodStart !== null,
+  );
+  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  recorded.push({ name: 'scheduled-canceled-before-start', workflowId: sub.workflowId });
+}
+
+// 5. A webhook delivery with a retry (the access changes above queued several).
+{
+  const [row] = await sql<{ id: string }[]>`
+    select id from webhook_deliveries where status = 'delivered' and attempts > 1 limit 1`;
+  if (!row) throw new Error('no delivery with a retry to record');
+  recorded.push({ name: 'webhook-delivery-retried', workflowId: `webhook-${row.id}` });
+}
+
+await rm(outDir, { recursive: true, force: true });
+await mkdir(outDir, { recursive: true });
+for (const { name, workflowId } of recorded) {
+  const description = await env.client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+  for (let n = 0; runId; n++) {
+    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const file = `${name}.run${n}.json`;
+    await writeFile(`${outDir}${file}`, historyToFixture(history));
+    console.log(`recorded ${file} (${history.events?.length} events)`);
+    const last = history.events?.[history.events.length - 1];
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+}
+
+worker.shutdown();
+await running;
+await env.teardown();
+receiver.close();
+await sql.end({ timeout: 5 });
+await db.stop();
