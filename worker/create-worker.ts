@@ -19,8 +19,12 @@ export interface CreateWorkerOptions {
   tuning?: Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
     | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'maxConcurrentWorkflowTaskPolls'
     | 'maxCachedWorkflows'
+    | 'workflowThreadPoolSize'
   >;
   /** Run the webhook sweeper next to the worker (default true). */
   sweepWebhooks?: boolean;
