@@ -58,6 +58,7 @@ interface Figures {
   p99: number;
   max: number;
   correctedP99: number;
+  cpuMicrosPerRequest: number;
   non2xx: number;
   errors: number;
 }
@@ -67,6 +68,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** The server's CPU time (user + system), in microseconds. */
+function serverCpu(): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown) => {
+      const cpu = (m as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      child.off('message', onMessage);
+      resolve(cpu.user + cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
 async function load(
   name: string,
   url: string,
@@ -74,6 +89,7 @@ async function load(
   durationSeconds: number,
 ): Promise<Figures> {
   const times: number[] = [];
+  const cpuBefore = await serverCpu();
   const instance = autocannon({
     url,
     connections,
@@ -85,6 +101,7 @@ async function load(
     if (statusCode === 200) times.push(responseTime);
   });
   const result = await instance;
+  const cpu = (await serverCpu()) - cpuBefore;
   times.sort((a, b) => a - b);
   return {
     name,
@@ -95,6 +112,7 @@ async function load(
     p99: percentile(times, 99),
     max: times[times.length - 1] ?? NaN,
     correctedP99: result.latency.p99,
+    cpuMicrosPerRequest: cpu / Math.max(1, result.requests.total),
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
@@ -170,6 +188,7 @@ try {
       `${f.name}: ${f.requests} requests (${f.achievedRate.toFixed(0)} req/s), ` +
         `p50 ${ms(f.p50)} ms, p90 ${ms(f.p90)} ms, p99 ${ms(f.p99)} ms, max ${ms(f.max)} ms; ` +
         `autocannon p99 (coordinated-omission corrected, whole ms) ${f.correctedP99} ms; ` +
+        `server CPU ${f.cpuMicrosPerRequest.toFixed(0)} \u00b5s/request; ` +
         `non-2xx ${f.non2xx}, errors ${f.errors}`,
     );
   }

@@ -34,11 +34,13 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const key = bearer(c.req.header('authorization'));
   if (!key) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
   const hash = hashKey(key);
-  const cache = keyCache(c.var.deps);
+  // c.get, not c.var: c.var copies every variable into a new object on each access.
+  const deps = c.get('deps');
+  const cache = keyCache(deps);
   let found = cache.get(hash);
   if (!found) {
     const epoch = cache.epoch();
-    found = await findKeyByHash(c.var.deps.sql, hash);
+    found = await findKeyByHash(deps.sql, hash);
     if (!found) throw new ApiError('unauthorized', 'the API key is unknown or revoked');
     cache.set(hash, found, epoch);
   }
@@ -50,10 +52,11 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 /** Ingest keys may only post usage: everything else needs an agency key. */
 export function requireKeyKind(...kinds: KeyKind[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!kinds.includes(c.var.keyKind)) {
+    const kind = c.get('keyKind');
+    if (!kinds.includes(kind)) {
       throw new ApiError(
         'forbidden',
-        `a ${c.var.keyKind} key may not call ${c.req.method} ${c.req.routePath}`,
+        `a ${kind} key may not call ${c.req.method} ${c.req.routePath}`,
       );
     }
     await next();
