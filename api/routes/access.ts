@@ -1,7 +1,7 @@
 /**
  * A client's access: may it run campaigns now, and if not, why. Answered from Postgres with one
  * indexed read, since the calling platform asks before every call; the subscription workflow and
- * the client routes keep it current. Ingest keys may read it too (the platform holds one).
+ * the client routes keep it current.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_REASONS } from '../../billing/access';

@@ -379,12 +379,9 @@ export function subscriptionRoutes() {
       request: {
         params: IdParam,
         query: z.object({
-          live: z
-            .enum(['true', 'false'])
-            .optional()
-            .openapi({
-              description: 'Ask the workflow: status, period, open requests, next timer',
-            }),
+          live: z.enum(['true', 'false']).optional().openapi({
+            description: 'Ask the workflow: status, period, open requests, next timer',
+          }),
         }),
       },
       responses: {
@@ -539,9 +536,9 @@ export function subscriptionRoutes() {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const { sql, temporal, platformRateMinorPerMinute } = c.var.deps;
+      const row = await runningSubscription(sql, c.var.agencyId, id);
       if (body.planId === undefined && body.rateMinorPerMinute === undefined)
         throw invalidField('planId', 'give planId, rateMinorPerMinute or both');
-      const row = await runningSubscription(sql, c.var.agencyId, id);
       checkClientRate(body.rateMinorPerMinute, platformRateMinorPerMinute);
       let terms: PlanTerms | undefined;
       if (body.planId !== undefined) {

@@ -32,7 +32,6 @@ export function v1Routes() {
   v1.use('*', authenticate);
   v1.use('*', idempotency);
   // Routes ingest keys may call are mounted here, before the agency-only guard.
-  v1.route('/', accessRoutes());
   v1.route('/', usageIngestRoutes());
   v1.use('*', requireKeyKind('agency'));
   v1.route('/', planRoutes());
@@ -52,6 +51,7 @@ export function v1Routes() {
   v1.route('/', walletRoutes());
   v1.route('/', reportRoutes());
   v1.route('/', eventRoutes());
+  v1.route('/', accessRoutes());
   documentIdempotency(v1);
   return v1;
 }
