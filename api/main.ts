@@ -21,7 +21,7 @@ const { server, port } = await startServer(
   },
   config.PORT,
   config.HOST,
-  { usageDispatch: config.USAGE_DISPATCH },
+  { usageDispatch: config.USAGE_DISPATCH, usageSignalsPerSecond: config.USAGE_SIGNALS_PER_SECOND },
 );
 log.info({ url: `http://${config.HOST}:${port}` }, 'api listening');
 

@@ -8,10 +8,13 @@ export function startServer(
   deps: ApiDeps,
   port: number,
   hostname: string,
-  options: { usageDispatch?: 'on' | 'paused' } = {},
+  options: { usageDispatch?: 'on' | 'paused'; usageSignalsPerSecond?: number } = {},
 ): Promise<{ server: ServerType; port: number }> {
   const app = createApp(deps);
-  const dispatcher = options.usageDispatch === 'paused' ? null : startUsageDispatcher(deps);
+  const dispatcher =
+    options.usageDispatch === 'paused'
+      ? null
+      : startUsageDispatcher({ ...deps, maxPerSecond: options.usageSignalsPerSecond });
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
       resolve({ server, port: info.port }),

@@ -30,6 +30,11 @@ export interface DispatcherOptions {
   minGapMs?: number;
   /** Signals in flight at once. */
   concurrency?: number;
+  /**
+   * Signals per second across all workflows (a token bucket). Under load every workflow is still
+   * signaled, oldest owed first, just less often: each signal then carries more batches.
+   */
+  maxPerSecond?: number;
   /** Outbox rows read per round. */
   batch?: number;
 }
@@ -45,7 +50,12 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const minGapMs = o.minGapMs ?? 250;
   const concurrency = o.concurrency ?? 32;
   const batch = o.batch ?? 5_000;
+  const maxPerSecond = o.maxPerSecond ?? 500;
+  let tokens = maxPerSecond;
+  let refilledAt = Date.now();
   const lastSignal = new Map<string, number>();
+  // Subscription -> when it was first seen owed and not yet signaled (oldest go first).
+  const owedSince = new Map<string, number>();
   // Outbox row id -> subscriptions not yet signaled since the row was read.
   const pending = new Map<number, Set<string>>();
 
@@ -68,14 +78,21 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     const ids = new Set(rows.map((r) => r.id));
     for (const id of pending.keys()) if (!ids.has(id)) pending.delete(id);
     for (const r of rows) if (!pending.has(r.id)) pending.set(r.id, new Set(r.subscriptionIds));
+    const now = Date.now();
     const owed = new Set<string>();
     for (const subs of pending.values()) for (const s of subs) owed.add(s);
-    const now = Date.now();
-    const due = [...owed].filter((s) => now - (lastSignal.get(s) ?? 0) >= minGapMs);
+    for (const s of owed) if (!owedSince.has(s)) owedSince.set(s, now);
+    tokens = Math.min(maxPerSecond, tokens + ((now - refilledAt) * maxPerSecond) / 1000);
+    refilledAt = now;
+    const due = [...owed]
+      .filter((s) => now - (lastSignal.get(s) ?? 0) >= minGapMs)
+      .sort((a, b) => owedSince.get(a)! - owedSince.get(b)!)
+      .slice(0, Math.floor(tokens));
     if (due.length === 0) {
       await deleteDone();
       return 0;
     }
+    tokens -= due.length;
     const seq = await nextDispatchSeq(o.sql);
     const done = new Set<string>();
     let next = 0;
@@ -89,6 +106,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
       }),
     );
     for (const subs of pending.values()) for (const s of done) subs.delete(s);
+    for (const s of done) owedSince.delete(s);
     await deleteDone();
     if (lastSignal.size > 100_000) {
       for (const [s, t] of lastSignal) if (now - t > minGapMs) lastSignal.delete(s);

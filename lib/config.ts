@@ -33,6 +33,8 @@ export const configPieces = {
    * crash test.
    */
   USAGE_DISPATCH: z.enum(['on', 'paused']).default('on'),
+  /** Usage signals per second across all workflows (each workflow at most every 250 ms). */
+  USAGE_SIGNALS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(500),
 } as const;
 
 export const apiConfigSchema = z.object({
@@ -45,6 +47,7 @@ export const apiConfigSchema = z.object({
   PLATFORM_RATE_MINOR_PER_MINUTE: configPieces.PLATFORM_RATE_MINOR_PER_MINUTE,
   LOG_LEVEL: configPieces.LOG_LEVEL,
   USAGE_DISPATCH: configPieces.USAGE_DISPATCH,
+  USAGE_SIGNALS_PER_SECOND: configPieces.USAGE_SIGNALS_PER_SECOND,
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 

@@ -26,7 +26,11 @@ export interface IngestAgent {
   clientId: string;
 }
 
-/** Clients named in a batch (by Tally id or external id), one query for the whole batch. */
+/**
+ * Clients named in a batch (by Tally id or external id), one query for the whole batch. The refs
+ * are joined as a set: `col = any($array)` in a prepared (generic) plan compares every row with
+ * every element, which costs rows x refs; a join probes the index once per ref.
+ */
 export async function findIngestClients(
   sql: AnySql,
   agencyId: string,
@@ -36,9 +40,14 @@ export async function findIngestClients(
     { id: string; externalId: string | null; subscriptionId: string | null; startAt: Date | null }[]
   >`
     select c.id, c.external_id as "externalId", s.id as "subscriptionId", s.start_at as "startAt"
-    from clients c
-    left join subscriptions s on s.client_id = c.id and s.status <> 'canceled'
-    where c.agency_id = ${agencyId} and (c.id = any(${refs}::text[]) or c.external_id = any(${refs}::text[]))`;
+    from (
+      select c.id, c.external_id from unnest(${refs}::text[]) r(ref)
+        join clients c on c.id = r.ref and c.agency_id = ${agencyId}
+      union
+      select c.id, c.external_id from unnest(${refs}::text[]) r(ref)
+        join clients c on c.agency_id = ${agencyId} and c.external_id = r.ref
+    ) c
+    left join subscriptions s on s.client_id = c.id and s.status <> 'canceled'`;
   return rows.map((r) => ({
     id: r.id,
     externalId: r.externalId,
@@ -55,8 +64,11 @@ export async function findIngestAgents(
 ): Promise<IngestAgent[]> {
   if (refs.length === 0) return [];
   return sql<IngestAgent[]>`
-    select id, external_id as "externalId", client_id as "clientId" from agents
-    where agency_id = ${agencyId} and (id = any(${refs}::text[]) or external_id = any(${refs}::text[]))`;
+    select a.id, a.external_id as "externalId", a.client_id as "clientId"
+    from unnest(${refs}::text[]) r(ref) join agents a on a.id = r.ref and a.agency_id = ${agencyId}
+    union
+    select a.id, a.external_id as "externalId", a.client_id as "clientId"
+    from unnest(${refs}::text[]) r(ref) join agents a on a.agency_id = ${agencyId} and a.external_id = r.ref`;
 }
 
 /** Column arrays of the events to store, one entry per event. */
@@ -92,7 +104,8 @@ export async function storeUsageBatch(
   const subscriptions = [...new Set(cols.subscriptionIds)].sort();
   return sql.begin(async (tx) => {
     await tx`
-      select 1 from subscriptions where id = any(${subscriptions}::text[]) order by id for key share`;
+      select 1 from unnest(${subscriptions}::text[]) r(id) join subscriptions s on s.id = r.id
+      order by s.id for key share of s`;
     // A new statement after the lock: its snapshot sees a close that committed while we waited.
     const rows = await tx<{ eventId: string; subscriptionId: string }[]>`
       insert into usage_events (agency_id, event_id, client_id, agent_id, subscription_id, metric,
