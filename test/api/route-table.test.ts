@@ -181,6 +181,21 @@ describe('the route table', () => {
   it('is walked at all (the document lists the /v1 routes)', () => {
     expect(operations.length).toBeGreaterThan(40);
   });
+
+  it('pages every collection: each GET of a collection answers a cursor page', () => {
+    // A GET whose path ends with a plural name (not an id) lists something; a few singular
+    // nouns end in "s" too.
+    const singular = new Set(['access', 'status', 'settings']);
+    const collections = operations.filter((o) => {
+      const last = o.path.split('/').pop()!;
+      return o.method === 'GET' && /^[a-z-]+s$/.test(last) && !singular.has(last);
+    });
+    expect(collections.length).toBeGreaterThan(10);
+    for (const o of collections) {
+      const ok = resolve(o.op.responses?.['200']?.content?.['application/json']?.schema);
+      expect(ok?.properties?.nextCursor, `${o.method} ${o.path}`).toBeDefined();
+    }
+  });
 });
 
 describe.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))('%s', (_name, o) => {
@@ -210,6 +225,22 @@ describe.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))('%s'
       const res = await request(o, api.ingestKey, concretePath(o.path));
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
+    });
+  }
+
+  const isList = (() => {
+    const ok = resolve(o.op.responses?.['200']?.content?.['application/json']?.schema);
+    return Boolean(ok?.properties?.nextCursor);
+  })();
+  if (isList) {
+    it('is a cursor-paginated list: takes limit and after, refuses a bad limit naming it', async () => {
+      const names = (o.op.parameters ?? [])
+        .filter((p: any) => p.in === 'query')
+        .map((p: any) => p.name);
+      expect(names).toEqual(expect.arrayContaining(['limit', 'after']));
+      const res = await api.call(o.method, `${concretePath(o.path)}?limit=0`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.details[0].field).toBe('limit');
     });
   }
 
