@@ -19,7 +19,7 @@ import {
   isUniqueViolation,
   notFound,
 } from '../errors';
-import { onClientAccessChanged } from '../hooks';
+import { onClientAccessChanged, onClientRateChanged } from '../hooks';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, jsonBody, jsonResponse, Rate, Timestamp, updateSchemaOf } from '../schemas';
@@ -173,14 +173,19 @@ export function clientRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { sql } = c.var.deps;
-      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
-      checkClientRate(body.rateMinorPerMinute, c.var.deps.platformRateMinorPerMinute);
+      const deps = c.var.deps;
+      const agencyId = c.var.agencyId;
+      const before = await getClient(deps.sql, agencyId, id);
+      if (!before) throw notFound('client', id);
+      checkClientRate(body.rateMinorPerMinute, deps.platformRateMinorPerMinute);
       const client = await externalIdUnique(
-        updateClient(sql, c.var.agencyId, id, body),
+        updateClient(deps.sql, agencyId, id, body),
         body.externalId,
       );
       if (!client) throw notFound('client', id);
+      if (client.rateMinorPerMinute !== before.rateMinorPerMinute) {
+        await onClientRateChanged(deps, agencyId, id, client.rateMinorPerMinute);
+      }
       return c.json(presentClient(client), 200);
     },
   );

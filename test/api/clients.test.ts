@@ -4,10 +4,22 @@ import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 
-const hook = vi.hoisted(() => ({ calls: [] as [string, string][] }));
+// The seams other areas fill (access, running subscriptions): here, only whether they are called.
+const hook = vi.hoisted(() => ({
+  calls: [] as [string, string][],
+  rates: [] as [string, string, string | null][],
+}));
 vi.mock('../../api/hooks', () => ({
   onClientAccessChanged: async (_deps: unknown, agencyId: string, clientId: string) => {
     hook.calls.push([agencyId, clientId]);
+  },
+  onClientRateChanged: async (
+    _deps: unknown,
+    agencyId: string,
+    clientId: string,
+    rate: string | null,
+  ) => {
+    hook.rates.push([agencyId, clientId, rate]);
   },
 }));
 
@@ -185,6 +197,23 @@ describe('PATCH /v1/clients/{id}', () => {
       disabled: false,
       rateMinorPerMinute: '30',
     });
+  });
+
+  it('tells running subscriptions about a rate change, and only then', async () => {
+    const created = await newClient({ rateMinorPerMinute: '30' });
+    const id = created.body.id as string;
+    hook.rates.length = 0;
+    await api.call('PATCH', `/v1/clients/${id}`, { name: 'Same rate' });
+    await api.call('PATCH', `/v1/clients/${id}`, { rateMinorPerMinute: '30.000' });
+    expect(hook.rates).toEqual([]);
+    await api.call('PATCH', `/v1/clients/${id}`, { rateMinorPerMinute: '32.5' });
+    await api.call('PATCH', `/v1/clients/${id}`, { rateMinorPerMinute: null });
+    expect(hook.rates).toEqual([
+      [api.agencyId, id, '32.5'],
+      [api.agencyId, id, null],
+    ]);
+    await api.call('PATCH', `/v1/clients/${id}`, { rateMinorPerMinute: '5' });
+    expect(hook.rates).toHaveLength(2);
   });
 
   it('answers 404 for an unknown client', async () => {
