@@ -106,8 +106,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         [{ field: IDEMPOTENCY_HEADER, message: 'in progress' }],
       );
     }
-    const { contentType, body } = held.response;
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const { contentType, body: text } = held.response;
     const headers = {
       ...(contentType ? { 'content-type': contentType } : {}),
       [REPLAYED_HEADER]: 'true',
@@ -129,16 +128,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     return;
   }
   const contentType = c.res.headers.get('content-type');
-  const text = await c.res.clone().text();
-  let body: unknown = text;
-  if (contentType?.includes('json')) {
-    try {
-      body = redact(JSON.parse(text), secrets.get(c.req.raw) ?? []);
-    } catch {
-      body = text;
-    }
+  let text = await c.res.clone().text();
+  const secretPaths = secrets.get(c.req.raw) ?? [];
+  if (secretPaths.length > 0) {
+    // JSON.parse then stringify keeps key order: the replay differs only where redacted.
+    text = JSON.stringify(redact(JSON.parse(text), secretPaths));
   }
-  await storeIdempotentResponse(sql, scope, key, status, { contentType, body });
+  // Kept as text (a jsonb string), not as a jsonb object, which would reorder its keys.
+  await storeIdempotentResponse(sql, scope, key, status, { contentType, body: text });
 });
 
 const IdempotencyHeaders = z.object({

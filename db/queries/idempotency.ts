@@ -26,7 +26,8 @@ export interface StoredIdempotency {
   path: string;
   requestHash: string;
   statusCode: number | null;
-  response: { contentType: string | null; body: unknown } | null;
+  /** The answer's body exactly as sent (secrets nulled), with its content type. */
+  response: { contentType: string | null; body: string } | null;
 }
 
 /**
@@ -64,7 +65,7 @@ export async function storeIdempotentResponse(
   scope: string,
   key: string,
   statusCode: number,
-  response: { contentType: string | null; body: unknown },
+  response: { contentType: string | null; body: string },
 ): Promise<void> {
   await sql`
     update idempotency_keys set status_code = ${statusCode}, response = ${sql.json(response as never)}

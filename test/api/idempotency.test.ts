@@ -49,6 +49,24 @@ describe('Idempotency-Key', () => {
     expect(await countPlans('Replay')).toBe(1);
   });
 
+  it('replays the very bytes it answered first', async () => {
+    const send = () =>
+      api.app.request('/v1/clients', {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${api.key}`,
+          'content-type': 'application/json',
+          'Idempotency-Key': 'k-bytes',
+        },
+        body: JSON.stringify({ name: 'Bytes', email: 'b@bytes.example', billingMode: 'manual' }),
+      });
+    const first = await send();
+    const second = await send();
+    expect(second.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(second.headers.get('content-type')).toBe(first.headers.get('content-type'));
+    expect(await second.text()).toBe(await first.text());
+  });
+
   it('treats the same JSON in another key order as the same body', async () => {
     const body = plan('Order');
     const first = await post('/v1/plans', body, 'k-order');
