@@ -147,6 +147,12 @@ const IdempotencyHeaders = z.object({
 });
 
 const errorContent = { 'application/json': { schema: ErrorBodySchema } };
+const replayedHeader = {
+  [REPLAYED_HEADER]: {
+    description: '`true` when this is the stored answer to an earlier request with the same key',
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
 
 /**
  * Documents the header and its answers on every POST of a router (for the OpenAPI document),
@@ -175,7 +181,12 @@ export function documentIdempotency(app: OpenAPIHono<AppEnv>): void {
           description: 'Idempotency-Key reused with another request, or the request cannot be done',
           content: errorContent,
         },
-        ...def.route.responses,
+        ...Object.fromEntries(
+          Object.entries(def.route.responses).map(([status, response]) => [
+            status,
+            status.startsWith('2') ? { ...response, headers: replayedHeader } : response,
+          ]),
+        ),
       },
     };
   }

@@ -82,6 +82,10 @@ describe('GET /openapi.json', () => {
           name,
         ).toBe(true);
         expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(['409', '422']));
+        const ok = Object.entries<any>(op.responses).filter(([s]) => s.startsWith('2'));
+        for (const [, response] of ok) {
+          expect(response.headers?.['Idempotent-Replayed'], name).toBeDefined();
+        }
       }
       expect(op.responses['401'], name).toBeDefined();
       expect(op.responses['404'], name).toBeDefined();
