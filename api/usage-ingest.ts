@@ -12,11 +12,11 @@
  */
 import type { Sql } from '../db/client';
 import {
-  findIngestAgents,
-  findIngestClients,
-  storeUsageBatch,
+  insertUsageEvents,
+  resolveAndLock,
   type IngestAgent,
   type IngestClient,
+  type StoredBatch,
   type UsageColumns,
 } from '../db/queries/usage';
 import { USAGE_METRICS, type UsageMetric } from '../billing/pools';
@@ -168,16 +168,6 @@ export async function ingestBatch(
 
   const clientRefs = [...new Set(parsed.map((e) => e.client))];
   const agentRefs = [...new Set(parsed.flatMap((e) => (e.agent === null ? [] : [e.agent])))];
-  const [clientRows, agentRows] = await Promise.all([
-    findIngestClients(sql, agencyId, clientRefs),
-    findIngestAgents(sql, agencyId, agentRefs),
-  ]);
-  // A Tally id wins over an external id that happens to be spelled the same.
-  const clientById = indexBy<IngestClient>(clientRows, (c) => [c.id]);
-  const clientByExt = indexBy<IngestClient>(clientRows, (c) => [c.externalId]);
-  const agentById = indexBy<IngestAgent>(agentRows, (a) => [a.id]);
-  const agentByExt = indexBy<IngestAgent>(agentRows, (a) => [a.externalId]);
-
   const cols: UsageColumns = {
     eventIds: [],
     clientIds: [],
@@ -192,59 +182,67 @@ export async function ingestBatch(
   const kept: ParsedEvent[] = [];
   const reject = (e: ParsedEvent, field: string, message: string) =>
     rejected.push({ index: e.index, id: e.id, field: `events.${e.index}.${field}`, message });
-  for (const e of parsed) {
-    const client = clientById.get(e.client) ?? clientByExt.get(e.client);
-    if (!client) {
-      reject(e, 'client', `no client ${e.client} (by id or external id)`);
-      continue;
-    }
-    if (client.subscriptionId === null || client.subscriptionStartMs === null) {
-      reject(e, 'client', `client ${client.id} has no live subscription to meter usage against`);
-      continue;
-    }
-    if (e.timeMs < client.subscriptionStartMs) {
-      reject(
-        e,
-        'time',
-        `is before client ${client.id}\u2019s subscription started (${new Date(client.subscriptionStartMs).toISOString()})`,
-      );
-      continue;
-    }
-    let agentId: string | null = null;
-    if (e.agent !== null) {
-      const agent = agentById.get(e.agent) ?? agentByExt.get(e.agent);
-      if (!agent || agent.clientId !== client.id) {
-        reject(e, 'agent', `no agent ${e.agent} of client ${client.id}`);
+
+  // One transaction, two statements: resolve and lock, then insert (with the outbox row).
+  const stored = await sql.begin(async (tx): Promise<StoredBatch | null> => {
+    const found = await resolveAndLock(tx, agencyId, clientRefs, agentRefs);
+    // A Tally id wins over an external id that happens to be spelled the same.
+    const clientById = indexBy<IngestClient>(found.clients, (c) => [c.id]);
+    const clientByExt = indexBy<IngestClient>(found.clients, (c) => [c.externalId]);
+    const agentById = indexBy<IngestAgent>(found.agents, (a) => [a.id]);
+    const agentByExt = indexBy<IngestAgent>(found.agents, (a) => [a.externalId]);
+    for (const e of parsed) {
+      const client = clientById.get(e.client) ?? clientByExt.get(e.client);
+      if (!client) {
+        reject(e, 'client', `no client ${e.client} (by id or external id)`);
         continue;
       }
-      agentId = agent.id;
-    }
-    kept.push(e);
-    cols.eventIds.push(e.id);
-    cols.clientIds.push(client.id);
-    cols.agentIds.push(agentId);
-    cols.subscriptionIds.push(client.subscriptionId);
-    cols.metrics.push(e.metric);
-    cols.quantities.push(String(e.quantity));
-    cols.times.push(e.time);
-    cols.properties.push(e.properties);
-    cols.valueProperties.push(e.property);
-  }
-
-  let accepted = 0;
-  if (kept.length > 0) {
-    const stored = await storeUsageBatch(sql, agencyId, cols);
-    kept.forEach((e, i) => {
-      if (stored.inserted.has(e.id)) accepted++;
-      else if (stored.closedSubscriptions.has(cols.subscriptionIds[i]!))
+      if (client.subscriptionId === null || client.subscriptionStartMs === null) {
+        reject(e, 'client', `client ${client.id} has no live subscription to meter usage against`);
+        continue;
+      }
+      if (e.timeMs < client.subscriptionStartMs) {
         reject(
           e,
-          'client',
-          `the subscription of client ${cols.clientIds[i]} has ended: its usage is closed`,
+          'time',
+          `is before client ${client.id}\u2019s subscription started (${new Date(client.subscriptionStartMs).toISOString()})`,
         );
-      else duplicates.push(e.id);
-    });
-  }
+        continue;
+      }
+      let agentId: string | null = null;
+      if (e.agent !== null) {
+        const agent = agentById.get(e.agent) ?? agentByExt.get(e.agent);
+        if (!agent || agent.clientId !== client.id) {
+          reject(e, 'agent', `no agent ${e.agent} of client ${client.id}`);
+          continue;
+        }
+        agentId = agent.id;
+      }
+      kept.push(e);
+      cols.eventIds.push(e.id);
+      cols.clientIds.push(client.id);
+      cols.agentIds.push(agentId);
+      cols.subscriptionIds.push(client.subscriptionId);
+      cols.metrics.push(e.metric);
+      cols.quantities.push(String(e.quantity));
+      cols.times.push(e.time);
+      cols.properties.push(e.properties);
+      cols.valueProperties.push(e.property);
+    }
+    return kept.length > 0 ? insertUsageEvents(tx, agencyId, cols) : null;
+  });
+
+  let accepted = 0;
+  kept.forEach((e, i) => {
+    if (stored!.inserted.has(e.id)) accepted++;
+    else if (stored!.closedSubscriptions.has(cols.subscriptionIds[i]!))
+      reject(
+        e,
+        'client',
+        `the subscription of client ${cols.clientIds[i]} has ended: its usage is closed`,
+      );
+    else duplicates.push(e.id);
+  });
   rejected.sort((a, b) => a.index - b.index);
   return { received: events.length, accepted, duplicates, rejected };
 }

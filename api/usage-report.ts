@@ -6,6 +6,7 @@
  */
 import type { AgentUsage, LateUsage, PeriodUsage } from '../billing/invoice';
 import { usageAmountMinor } from '../billing/money';
+import { periodAt } from '../billing/periods';
 import {
   allocatePools,
   formatMinutes,
@@ -167,10 +168,12 @@ export async function currentPeriodReport(
   agentNames: Map<string, string>,
   platformRateMinorPerMinute: string,
 ): Promise<PeriodReport | null> {
-  if (sub.status === 'scheduled' || !sub.currentPeriodStart || !sub.currentPeriodEnd) return null;
-  const startMs = sub.currentPeriodStart.getTime();
-  const endMs = sub.currentPeriodEnd.getTime();
+  if (sub.status === 'scheduled') return null;
   const terms = sub.terms;
+  // Before the workflow mirrored its first period, that period is the one anchored at the start.
+  const first = periodAt(sub.startAt.getTime(), terms, 0);
+  const startMs = sub.currentPeriodStart?.getTime() ?? first.startMs;
+  const endMs = sub.currentPeriodEnd?.getTime() ?? first.endMs;
   const rate = terms.rateMinorPerMinute ?? terms.overageRateMinorPerMinute;
   const totals = await periodTotals(sql, sub.id, startMs, endMs);
   const usage = allocatePools({ totals, terms, walletAvailableSeconds: walletBalanceSeconds });

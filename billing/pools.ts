@@ -183,6 +183,32 @@ export function minutesExhausted(input: {
   return input.usedSeconds >= input.includedMinutes * 60 + Math.max(0, input.walletBalanceSeconds);
 }
 
+/**
+ * The current period as its totals stand: pools (with the wallet balance as the wallet pool) and
+ * whether campaigns must pause. What the workflow folds, from a signal's totals or a read.
+ */
+export function liveUsage(input: {
+  totals: readonly AgentTotals[];
+  terms: PoolTerms;
+  rateMinorPerMinute: string | null;
+  walletBalanceSeconds: number;
+}): { usage: PeriodUsage; minutesExhausted: boolean } {
+  const usage = allocatePools({
+    totals: input.totals,
+    terms: input.terms,
+    walletAvailableSeconds: input.walletBalanceSeconds,
+  });
+  return {
+    usage,
+    minutesExhausted: minutesExhausted({
+      rateMinorPerMinute: input.rateMinorPerMinute,
+      includedMinutes: input.terms.includedMinutes,
+      usedSeconds: usage.totalSeconds,
+      walletBalanceSeconds: input.walletBalanceSeconds,
+    }),
+  };
+}
+
 /** Whether a period's usage reached 90% of its included minutes (the warning threshold). */
 export function reachedWarning(usedSeconds: number, allowance: number): boolean {
   return allowance > 0 && usedSeconds * 10 >= allowance * 9;

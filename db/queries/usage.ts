@@ -10,7 +10,7 @@
  */
 import type { LateUsage, PeriodUsage } from '../../billing/invoice';
 import type { AgentTotals } from '../../billing/pools';
-import type { AnySql, Sql } from '../client';
+import type { AnySql } from '../client';
 
 /** A client of the batch with its live subscription (null when it has none). */
 export interface IngestClient {
@@ -27,48 +27,62 @@ export interface IngestAgent {
 }
 
 /**
- * Clients named in a batch (by Tally id or external id), one query for the whole batch. The refs
- * are joined as a set: `col = any($array)` in a prepared (generic) plan compares every row with
- * every element, which costs rows x refs; a join probes the index once per ref.
+ * Resolves the clients and agents a batch names (by Tally id or external id) and locks the row
+ * of each client's live subscription (FOR KEY SHARE, in id order) for the rest of the
+ * transaction: one statement. The refs are joined as sets: `col = any($array)` in a prepared
+ * (generic) plan compares every row with every element; a join probes the index once per ref.
  */
-export async function findIngestClients(
-  sql: AnySql,
+export async function resolveAndLock(
+  tx: AnySql,
   agencyId: string,
-  refs: string[],
-): Promise<IngestClient[]> {
-  const rows = await sql<
-    { id: string; externalId: string | null; subscriptionId: string | null; startAt: Date | null }[]
+  clientRefs: string[],
+  agentRefs: string[],
+): Promise<{ clients: IngestClient[]; agents: IngestAgent[] }> {
+  const rows = await tx<
+    {
+      kind: 'client' | 'agent';
+      id: string;
+      externalId: string | null;
+      clientId: string | null;
+      subscriptionId: string | null;
+      startAt: Date | null;
+    }[]
   >`
-    select c.id, c.external_id as "externalId", s.id as "subscriptionId", s.start_at as "startAt"
-    from (
-      select c.id, c.external_id from unnest(${refs}::text[]) r(ref)
-        join clients c on c.id = r.ref and c.agency_id = ${agencyId}
+    with cref as (select unnest(${clientRefs}::text[]) as ref),
+    cl as (
+      select c.id, c.external_id from cref join clients c on c.id = cref.ref and c.agency_id = ${agencyId}
       union
-      select c.id, c.external_id from unnest(${refs}::text[]) r(ref)
-        join clients c on c.agency_id = ${agencyId} and c.external_id = r.ref
-    ) c
-    left join subscriptions s on s.client_id = c.id and s.status <> 'canceled'`;
-  return rows.map((r) => ({
-    id: r.id,
-    externalId: r.externalId,
-    subscriptionId: r.subscriptionId,
-    subscriptionStartMs: r.startAt ? r.startAt.getTime() : null,
-  }));
-}
-
-/** Agents named in a batch (by Tally id or external id), one query for the whole batch. */
-export async function findIngestAgents(
-  sql: AnySql,
-  agencyId: string,
-  refs: string[],
-): Promise<IngestAgent[]> {
-  if (refs.length === 0) return [];
-  return sql<IngestAgent[]>`
-    select a.id, a.external_id as "externalId", a.client_id as "clientId"
-    from unnest(${refs}::text[]) r(ref) join agents a on a.id = r.ref and a.agency_id = ${agencyId}
-    union
-    select a.id, a.external_id as "externalId", a.client_id as "clientId"
-    from unnest(${refs}::text[]) r(ref) join agents a on a.agency_id = ${agencyId} and a.external_id = r.ref`;
+      select c.id, c.external_id from cref join clients c on c.agency_id = ${agencyId} and c.external_id = cref.ref
+    ),
+    locked as materialized (
+      select s.id, s.client_id, s.start_at from subscriptions s join cl on s.client_id = cl.id
+      where s.status <> 'canceled' order by s.id for key share of s
+    ),
+    aref as (select unnest(${agentRefs}::text[]) as ref),
+    ag as (
+      select a.id, a.external_id, a.client_id from aref join agents a on a.id = aref.ref and a.agency_id = ${agencyId}
+      union
+      select a.id, a.external_id, a.client_id from aref join agents a on a.agency_id = ${agencyId} and a.external_id = aref.ref
+    )
+    select 'client' as kind, cl.id, cl.external_id as "externalId", null as "clientId",
+      l.id as "subscriptionId", l.start_at as "startAt"
+    from cl left join locked l on l.client_id = cl.id
+    union all
+    select 'agent', ag.id, ag.external_id, ag.client_id, null, null from ag`;
+  const clients: IngestClient[] = [];
+  const agents: IngestAgent[] = [];
+  for (const r of rows) {
+    if (r.kind === 'agent')
+      agents.push({ id: r.id, externalId: r.externalId, clientId: r.clientId! });
+    else
+      clients.push({
+        id: r.id,
+        externalId: r.externalId,
+        subscriptionId: r.subscriptionId,
+        subscriptionStartMs: r.startAt ? r.startAt.getTime() : null,
+      });
+  }
+  return { clients, agents };
 }
 
 /** Column arrays of the events to store, one entry per event. */
@@ -92,22 +106,23 @@ export interface StoredBatch {
 }
 
 /**
- * Stores a batch in one transaction: lock the subscriptions, one multi-row insert that skips
- * duplicate ids and subscriptions closed for good, and one outbox row naming the subscriptions
- * that got events, so their workflows are signaled even if this process dies right after commit.
+ * Inserts a batch in one statement, after resolveAndLock in the same transaction (so this
+ * statement's snapshot sees a close that committed while the lock waited): skips duplicate ids
+ * and subscriptions closed for good, and writes one outbox row naming the subscriptions that got
+ * events, so their workflows are signaled even if this process dies right after commit.
  */
-export async function storeUsageBatch(
-  sql: Sql,
+export async function insertUsageEvents(
+  tx: AnySql,
   agencyId: string,
   cols: UsageColumns,
 ): Promise<StoredBatch> {
-  const subscriptions = [...new Set(cols.subscriptionIds)].sort();
-  return sql.begin(async (tx) => {
-    await tx`
-      select 1 from unnest(${subscriptions}::text[]) r(id) join subscriptions s on s.id = r.id
-      order by s.id for key share of s`;
-    // A new statement after the lock: its snapshot sees a close that committed while we waited.
-    const rows = await tx<{ eventId: string; subscriptionId: string }[]>`
+  const subscriptions = [...new Set(cols.subscriptionIds)];
+  const rows = await tx<{ eventId: string | null; closedSubscription: string | null }[]>`
+    with fin as (
+      select c.subscription_id from unnest(${subscriptions}::text[]) r(id)
+      join usage_period_closes c on c.subscription_id = r.id and c.final
+    ),
+    ins as (
       insert into usage_events (agency_id, event_id, client_id, agent_id, subscription_id, metric,
         quantity, occurred_at, properties, value_property)
       select ${agencyId}, u.event_id, u.client_id, u.agent_id, u.subscription_id, u.metric,
@@ -117,23 +132,24 @@ export async function storeUsageBatch(
         ${cols.times}::timestamptz[], ${cols.properties}::jsonb[], ${cols.valueProperties}::text[])
         as u(event_id, client_id, agent_id, subscription_id, metric, quantity, occurred_at,
           properties, value_property)
-      where not exists (
-        select 1 from usage_period_closes c where c.subscription_id = u.subscription_id and c.final)
+      where u.subscription_id not in (select subscription_id from fin)
       on conflict (agency_id, event_id) do nothing
-      returning event_id as "eventId", subscription_id as "subscriptionId"`;
-    const touched = [...new Set(rows.map((r) => r.subscriptionId))];
-    if (touched.length > 0) {
-      await tx`insert into usage_outbox (subscription_ids) values (${touched}::text[])`;
-    }
-    let closedSubscriptions = new Set<string>();
-    if (rows.length < cols.eventIds.length) {
-      const closed = await tx<{ subscriptionId: string }[]>`
-        select subscription_id as "subscriptionId" from usage_period_closes
-        where subscription_id = any(${subscriptions}::text[]) and final`;
-      closedSubscriptions = new Set(closed.map((r) => r.subscriptionId));
-    }
-    return { inserted: new Set(rows.map((r) => r.eventId)), closedSubscriptions };
-  });
+      returning event_id, subscription_id
+    ),
+    outbox as (
+      insert into usage_outbox (subscription_ids)
+      select array_agg(distinct subscription_id) from ins having count(*) > 0
+    )
+    select event_id as "eventId", null as "closedSubscription" from ins
+    union all
+    select null, subscription_id from fin`;
+  const inserted = new Set<string>();
+  const closedSubscriptions = new Set<string>();
+  for (const r of rows) {
+    if (r.eventId !== null) inserted.add(r.eventId);
+    else closedSubscriptions.add(r.closedSubscription!);
+  }
+  return { inserted, closedSubscriptions };
 }
 
 /** Names the subscription's workflow as owed a usage signal (e.g. after a wallet change). */
@@ -162,6 +178,66 @@ export async function deleteOutbox(sql: AnySql, ids: number[]): Promise<void> {
 export async function nextDispatchSeq(sql: AnySql): Promise<number> {
   const [row] = await sql<{ seq: number }[]>`select nextval('usage_dispatch_seq') as seq`;
   return row!.seq;
+}
+
+/** What a usage signal carries: a subscription's current period totals as stored now. */
+export interface LiveTotals {
+  subscriptionId: string;
+  periodIndex: number;
+  walletBalanceSeconds: number;
+  totals: AgentTotals[];
+}
+
+/**
+ * The current period's totals of many subscriptions in one statement (the period as the row
+ * mirrors it; subscriptions whose workflow has not mirrored a period yet are left out).
+ */
+export async function liveTotals(sql: AnySql, subscriptionIds: string[]): Promise<LiveTotals[]> {
+  const rows = await sql<
+    {
+      subscriptionId: string;
+      periodIndex: number;
+      wallet: number;
+      agentId: string | null;
+      voiceSeconds: number;
+      chatInteractions: number;
+    }[]
+  >`
+    with s as (
+      select s.id, s.client_id, s.current_period_index, s.current_period_start, s.current_period_end
+      from unnest(${subscriptionIds}::text[]) r(id) join subscriptions s on s.id = r.id
+      where s.current_period_start is not null
+    ),
+    w as (
+      select l.client_id, sum(l.seconds)::bigint as seconds from wallet_ledger l
+      where l.client_id in (select client_id from s) group by l.client_id
+    )
+    select s.id as "subscriptionId", s.current_period_index as "periodIndex",
+      coalesce(max(w.seconds), 0)::bigint as wallet, e.agent_id as "agentId",
+      coalesce(sum(e.quantity) filter (where e.metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
+      coalesce(sum(e.quantity) filter (where e.metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
+    from s
+    left join w on w.client_id = s.client_id
+    left join usage_events e on e.subscription_id = s.id
+      and e.occurred_at >= s.current_period_start and e.occurred_at < s.current_period_end
+    group by s.id, s.current_period_index, e.agent_id`;
+  const by = new Map<string, LiveTotals>();
+  for (const r of rows) {
+    const t = by.get(r.subscriptionId) ?? {
+      subscriptionId: r.subscriptionId,
+      periodIndex: r.periodIndex,
+      walletBalanceSeconds: r.wallet,
+      totals: [],
+    };
+    if (r.agentId !== null || r.voiceSeconds > 0 || r.chatInteractions > 0)
+      t.totals.push({
+        agentId: r.agentId,
+        voiceSeconds: r.voiceSeconds,
+        chatInteractions: r.chatInteractions,
+      });
+    by.set(r.subscriptionId, t);
+  }
+  return [...by.values()];
 }
 
 /** A period's voice seconds and chat interactions by agent, events with seq <= maxSeq if given. */
