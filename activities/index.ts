@@ -9,10 +9,12 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const usage = createUsageActivities(deps);
   return {
-    ...createSubscriptionActivities(deps),
+    // A renewal closes the period's usage inside its own activity (one activity per renewal).
+    ...createSubscriptionActivities({ ...deps, periodUsage: usage.getPeriodUsage }),
     ...createWebhookActivities(deps),
-    ...createUsageActivities(deps),
+    ...usage,
   };
 }
 

@@ -1,33 +1,47 @@
 /**
  * Activities the subscription workflow calls. Everything the workflow decides reaches Postgres
- * through one activity, `commitSubscription`, in one transaction: request status changes, a new
- * request, the closed period, the subscription mirror, feed events and the client's access (with
- * its webhook outbox row). One activity per renewal keeps renewals cheap at scale.
+ * in one transaction per step: `commitSubscription` for a status change, a payment recorded, a
+ * change scheduled; `renewSubscription` at each period end, which also closes the period's usage
+ * and builds the request with the pure billing rules, so a renewal is one activity.
  *
- * Idempotent: the request's key derives from subscription, period and kind; event dedupe keys
- * from the workflow run and commit number; status updates accept a request already in the
- * target status; access is recomputed and only a real change is stored. A retried commit
- * therefore writes nothing twice.
+ * Idempotent: request ids are chosen by the workflow and keyed by subscription, period and kind;
+ * event dedupe keys derive from the workflow run and commit number; status updates accept a
+ * request already in the target status; the usage close returns what it stored the first time;
+ * access is recomputed and only a real change is stored. A retried activity writes nothing twice.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { PeriodUsage, RequestDraft } from '../billing/invoice';
+import { NO_USAGE, type PeriodUsage, type RequestDraft } from '../billing/invoice';
 import type { Period } from '../billing/periods';
 import type { AppliedCoupon, PlanTerms } from '../billing/terms';
-import type { Sql } from '../db/client';
-import { recomputeAccess } from '../db/queries/access';
-import { recordEvent } from '../db/queries/events';
+import type { AnySql, Sql } from '../db/client';
+import { recomputeAccess, type AccessChange } from '../db/queries/access';
+import { recordEvents, type NewEvent } from '../db/queries/events';
 import {
-  insertPaymentRequestIn,
+  insertRequestOnce,
   setPaymentRequestStatus,
   type MarkStatus,
 } from '../db/queries/payment-requests';
-import { closePeriod, syncSubscription } from '../db/queries/subscriptions';
-import type { SubscriptionStatus } from '../workflows/definitions';
+import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
+import type { SubscriptionState, SubscriptionStatus } from '../workflows/definitions';
+import { planRenewal, shouldIssue } from '../workflows/subscription-rules';
 import { dispatchDeliveries } from './webhooks';
+
+/** Input of the usage close (activities/usage.ts `getPeriodUsage`). */
+export interface PeriodUsageInput {
+  agencyId: string;
+  clientId: string;
+  subscriptionId: string;
+  period: Period;
+  final?: boolean;
+  terms?: PlanTerms;
+  rateMinorPerMinute?: string | null;
+}
 
 export interface SubscriptionActivityDeps {
   sql: Sql;
+  /** Closes a period's usage (the usage pools); without it, a period has no usage. */
+  periodUsage?: (input: PeriodUsageInput) => Promise<PeriodUsage>;
 }
 
 export interface RequestUpdate {
@@ -75,157 +89,239 @@ export interface CommitInput {
   issue: IssueRequest | null;
   closedPeriod: { period: Period; usage: PeriodUsage; closedAtMs: number } | null;
   events: { type: string; data: Record<string, unknown> }[];
+  /** Status or access holds changed since the last commit: recompute the client's access. */
+  recomputeAccess: boolean;
 }
 
 export interface CommitResult {
-  issued: { id: string; totalMinor: number } | null;
   access: { allowed: boolean; reasons: string[]; version: number } | null;
 }
 
-export function createSubscriptionActivities({ sql }: SubscriptionActivityDeps) {
+/** A renewal: the commit of the new period, with the request still to build from usage. */
+export interface RenewInput extends Omit<CommitInput, 'issue' | 'closedPeriod'> {
+  /** The state as it was when the period ended (terms, rate, coupon, pending change). */
+  before: SubscriptionState;
+  /** Whether a request may be issued (billed mode, not blocked). */
+  billable: boolean;
+  /** Id and dates of the request, should there be one. */
+  request: Omit<IssueRequest, 'kind' | 'periodIndex' | 'draft'>;
+  closedAtMs: number;
+}
+
+export interface RenewResult extends CommitResult {
+  usage: PeriodUsage;
+  /** The coupon after this request (counted down when it discounted something). */
+  couponAfter: AppliedCoupon | null;
+  issued: { id: string; totalMinor: number } | null;
+}
+
+/** Stores one workflow step: request statuses, a new request, the mirror, events, access. */
+async function commitIn(tx: AnySql, input: CommitInput): Promise<AccessChange | null> {
+  const { agencyId, clientId, subscriptionId } = input;
+  const events: NewEvent[] = [];
+  for (const u of input.requestUpdates) {
+    const done = await setPaymentRequestStatus(tx, {
+      requestId: u.requestId,
+      status: u.status,
+      at: new Date(u.atMs),
+      externalReference: u.externalReference,
+    });
+    // The workflow owns cycle requests: a mismatch here is a bug to see, not to retry.
+    if (!done) {
+      Context.current().log.warn(`payment request not in a state to become ${u.status}`, {
+        requestId: u.requestId,
+      });
+      continue;
+    }
+    if (!done.changed) continue;
+    events.push({
+      agencyId,
+      type: `payment_request.${u.status}`,
+      clientId,
+      subjectType: 'payment_request',
+      subjectId: u.requestId,
+      data: {
+        subscriptionId,
+        status: u.status,
+        externalReference: u.externalReference,
+        totalMinor: done.row.totalMinor,
+        currency: done.row.currency,
+      },
+      dedupeKey: `request:${u.requestId}:${u.status}`,
+    });
+  }
+
+  const writes: Promise<unknown>[] = [];
+  const i = input.issue;
+  if (i) {
+    writes.push(
+      insertRequestOnce(tx, {
+        id: i.requestId,
+        agencyId,
+        clientId,
+        subscriptionId,
+        type: 'cycle',
+        periodIndex: i.periodIndex,
+        status: 'pending',
+        draft: i.draft,
+        issuedAt: new Date(i.issuedAtMs),
+        dueAt: new Date(i.dueAtMs),
+        graceEndsAt: new Date(i.graceEndsAtMs),
+        idempotencyKey: `${subscriptionId}:${i.kind}:${i.periodIndex}`,
+      }),
+    );
+    events.push({
+      agencyId,
+      type: 'payment_request.issued',
+      clientId,
+      subjectType: 'payment_request',
+      subjectId: i.requestId,
+      data: {
+        subscriptionId,
+        kind: i.kind,
+        periodIndex: i.periodIndex,
+        totalMinor: i.draft.totalMinor,
+        currency: i.draft.currency,
+        dueAt: new Date(i.dueAtMs).toISOString(),
+      },
+      dedupeKey: `issued:${i.requestId}`,
+    });
+  }
+
+  const m = input.mirror;
+  const periods: PeriodRow[] = [];
+  const c = input.closedPeriod;
+  if (c) {
+    periods.push({
+      index: c.period.index,
+      startAt: new Date(c.period.startMs),
+      endAt: new Date(c.period.endMs),
+      closedAt: new Date(c.closedAtMs),
+      usage: c.usage,
+    });
+  }
+  if (c?.period.index !== m.period.index) {
+    periods.push({
+      index: m.period.index,
+      startAt: new Date(m.period.startMs),
+      endAt: new Date(m.period.endMs),
+      closedAt: null,
+      usage: null,
+    });
+  }
+  const synced = syncSubscriptionAndPeriods(
+    tx,
+    {
+      subscriptionId,
+      status: m.status,
+      startAt: new Date(m.startAtMs),
+      planId: m.terms.planId,
+      terms: { ...m.terms, rateMinorPerMinute: m.rateMinorPerMinute },
+      periodIndex: m.period.index,
+      periodStart: new Date(m.period.startMs),
+      periodEnd: new Date(m.period.endMs),
+      cancelAtPeriodEnd: m.cancelAtPeriodEnd,
+      coupon: m.coupon,
+      pendingChange: m.pendingChange,
+      accessHolds: m.accessHolds,
+      canceledAt: m.canceledAtMs === null ? null : new Date(m.canceledAtMs),
+      cancelReason: m.cancelReason,
+    },
+    periods,
+  );
+  input.events.forEach((e, n) =>
+    events.push({
+      agencyId,
+      type: e.type,
+      clientId,
+      subjectType: 'subscription',
+      subjectId: subscriptionId,
+      data: e.data,
+      dedupeKey: `${input.commitKey}:${n}:${e.type}`,
+    }),
+  );
+  // Independent statements, sent together: postgres.js pipelines them in the transaction.
+  writes.push(recordEvents(tx, events));
+  const [found] = await Promise.all([synced, ...writes]);
+  if (!found) {
+    throw ApplicationFailure.create({
+      type: 'SubscriptionNotFound',
+      message: `subscription ${subscriptionId} has no row`,
+      nonRetryable: true,
+    });
+  }
+  return input.recomputeAccess ? recomputeAccess(tx, clientId) : null;
+}
+
+export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionActivityDeps) {
+  /** Runs a commit, then hands a webhook it queued to its delivery workflow. */
+  async function commitAndDispatch(run: (tx: AnySql) => Promise<AccessChange | null>) {
+    const change = await sql.begin(run);
+    if (change?.deliveryId) {
+      // Committed: start its delivery now; if this fails the sweeper starts it later.
+      await dispatchDeliveries(sql, Context.current().client, [change.deliveryId]).catch(
+        (err: Error) =>
+          Context.current().log.warn('webhook dispatch deferred to the sweeper', {
+            error: err.message,
+          }),
+      );
+    }
+    return change
+      ? { allowed: change.state.allowed, reasons: change.state.reasons, version: change.version }
+      : null;
+  }
+
   return {
     /** Stores everything one workflow step decided, in one transaction. */
     async commitSubscription(input: CommitInput): Promise<CommitResult> {
-      const { agencyId, clientId, subscriptionId } = input;
-      const result = await sql.begin(async (tx) => {
-        for (const u of input.requestUpdates) {
-          const done = await setPaymentRequestStatus(tx, {
-            requestId: u.requestId,
-            status: u.status,
-            at: new Date(u.atMs),
-            externalReference: u.externalReference,
-          });
-          // The workflow owns cycle requests: a mismatch here is a bug to see, not to retry.
-          if (!done) {
-            Context.current().log.warn('payment request not in a state to become ' + u.status, {
-              requestId: u.requestId,
-            });
-            continue;
-          }
-          if (done.changed) {
-            await recordEvent(tx, {
-              agencyId,
-              type: `payment_request.${u.status}`,
-              clientId,
-              subjectType: 'payment_request',
-              subjectId: u.requestId,
-              data: {
-                subscriptionId,
-                status: u.status,
-                externalReference: u.externalReference,
-                totalMinor: done.row.totalMinor,
-                currency: done.row.currency,
-              },
-              dedupeKey: `request:${u.requestId}:${u.status}`,
-            });
-          }
-        }
+      return { access: await commitAndDispatch((tx) => commitIn(tx, input)) };
+    },
 
-        let issued: CommitResult['issued'] = null;
-        if (input.issue) {
-          const i = input.issue;
-          const { request, created } = await insertPaymentRequestIn(tx, {
-            id: i.requestId,
-            agencyId,
-            clientId,
-            subscriptionId,
-            type: 'cycle',
-            periodIndex: i.periodIndex,
-            status: 'pending',
-            draft: i.draft,
-            issuedAt: new Date(i.issuedAtMs),
-            dueAt: new Date(i.dueAtMs),
-            graceEndsAt: new Date(i.graceEndsAtMs),
-            idempotencyKey: `${subscriptionId}:${i.kind}:${i.periodIndex}`,
-          });
-          issued = { id: request.id, totalMinor: request.totalMinor };
-          if (created) {
-            await recordEvent(tx, {
-              agencyId,
-              type: 'payment_request.issued',
-              clientId,
-              subjectType: 'payment_request',
-              subjectId: request.id,
-              data: {
-                subscriptionId,
-                kind: i.kind,
-                periodIndex: i.periodIndex,
-                totalMinor: request.totalMinor,
-                currency: request.currency,
-                dueAt: request.dueAt.toISOString(),
-              },
-              dedupeKey: `issued:${request.id}`,
-            });
-          }
-        }
-
-        if (input.closedPeriod) {
-          const c = input.closedPeriod;
-          await closePeriod(tx, {
-            subscriptionId,
-            agencyId,
-            index: c.period.index,
-            startAt: new Date(c.period.startMs),
-            endAt: new Date(c.period.endMs),
-            closedAt: new Date(c.closedAtMs),
-            usage: c.usage,
-          });
-        }
-
-        const m = input.mirror;
-        const row = await syncSubscription(tx, {
-          subscriptionId,
-          status: m.status,
-          startAt: new Date(m.startAtMs),
-          planId: m.terms.planId,
-          terms: { ...m.terms, rateMinorPerMinute: m.rateMinorPerMinute },
-          periodIndex: m.period.index,
-          periodStart: new Date(m.period.startMs),
-          periodEnd: new Date(m.period.endMs),
-          cancelAtPeriodEnd: m.cancelAtPeriodEnd,
-          coupon: m.coupon,
-          pendingChange: m.pendingChange,
-          accessHolds: m.accessHolds,
-          canceledAt: m.canceledAtMs === null ? null : new Date(m.canceledAtMs),
-          cancelReason: m.cancelReason,
-        });
-        if (!row) {
-          throw ApplicationFailure.create({
-            type: 'SubscriptionNotFound',
-            message: `subscription ${subscriptionId} has no row`,
-            nonRetryable: true,
-          });
-        }
-        for (const [i, e] of input.events.entries()) {
-          await recordEvent(tx, {
-            agencyId,
-            type: e.type,
-            clientId,
-            subjectType: 'subscription',
-            subjectId: subscriptionId,
-            data: e.data,
-            dedupeKey: `${input.commitKey}:${i}:${e.type}`,
-          });
-        }
-        const change = await recomputeAccess(tx, clientId);
-        return { issued, change };
-      });
-
-      if (result.change?.deliveryId) {
-        // Committed: start its delivery now; if this fails the sweeper starts it later.
-        await dispatchDeliveries(sql, Context.current().client, [result.change.deliveryId]).catch(
-          (err: Error) =>
-            Context.current().log.warn('webhook dispatch deferred to the sweeper', {
-              error: err.message,
-            }),
-        );
-      }
-      const c = result.change;
+    /**
+     * Renews at a period end: closes the period's usage, builds the request (flat fee of the new
+     * period, usage of the closed one at its own rate, coupon, tax) and stores it with the new
+     * period, in one activity. Retried, the close returns the usage it stored and the request
+     * keeps its id, so the same request is built and stored once.
+     */
+    async renewSubscription(input: RenewInput): Promise<RenewResult> {
+      const { before } = input;
+      const closed = {
+        index: before.periodIndex,
+        startMs: before.periodStartMs,
+        endMs: before.periodEndMs,
+      };
+      const usage = periodUsage
+        ? await periodUsage({
+            agencyId: input.agencyId,
+            clientId: input.clientId,
+            subscriptionId: input.subscriptionId,
+            period: closed,
+            final: false,
+            terms: before.terms,
+            rateMinorPerMinute: before.rateMinorPerMinute ?? before.terms.overageRateMinorPerMinute,
+          })
+        : NO_USAGE;
+      const plan = planRenewal(before, usage);
+      const couponAfter = input.billable ? plan.couponAfter : before.coupon;
+      const issue: IssueRequest | null =
+        input.billable && shouldIssue(true, plan.draft)
+          ? { ...input.request, kind: 'cycle', periodIndex: plan.next.index, draft: plan.draft }
+          : null;
+      // The mirror's coupon is the one after this request, which only the draft tells.
+      const mirror = { ...input.mirror, coupon: couponAfter };
+      const access = await commitAndDispatch((tx) =>
+        commitIn(tx, {
+          ...input,
+          mirror,
+          issue,
+          closedPeriod: { period: closed, usage, closedAtMs: input.closedAtMs },
+        }),
+      );
       return {
-        issued: result.issued,
-        access: c
-          ? { allowed: c.state.allowed, reasons: c.state.reasons, version: c.version }
-          : null,
+        access,
+        usage,
+        couponAfter,
+        issued: issue ? { id: issue.requestId, totalMinor: issue.draft.totalMinor } : null,
       };
     },
   };

@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PeriodUsage } from '../billing/invoice';
+import type { AgentTotals } from '../billing/pools';
 import type { AppliedCoupon, BillingMode, PlanTerms } from '../billing/terms';
 
 export const TASK_QUEUE = 'tally-billing';
@@ -101,8 +102,12 @@ export interface SubscriptionState {
   usage: PeriodUsage;
   /** Highest usage event sequence folded into the counters (usage issue). */
   usageSeq: number;
+  /** Highest sequence signaled, carried across continue-as-new so no signal is lost. */
+  usageSignaledSeq?: number;
   /** Set by the usage pools when included and wallet minutes are spent and overage is not allowed. */
   minutesExhausted: boolean;
+  /** Status and holds as access was last computed from (access is recomputed when they change). */
+  accessKey?: string;
 }
 
 export interface SubscriptionView {
@@ -159,5 +164,16 @@ export const changeTermsUpdate = defineUpdate<PendingChange, [ChangeTermsInput]>
 export const setCouponUpdate = defineUpdate<AppliedCoupon | null, [AppliedCoupon | null]>(
   'setCoupon',
 );
-/** Wakes the workflow to fold newly stored usage events (up to `throughSeq`) into its pools. */
-export const usageSignal = defineSignal<[{ throughSeq: number }]>('usage');
+/** A period's usage totals as the dispatcher read them from Postgres, after the events were stored. */
+export interface UsageSignalLive {
+  periodIndex: number;
+  walletBalanceSeconds: number;
+  totals: AgentTotals[];
+}
+
+/**
+ * Usage was stored: fold it into the pools. `throughSeq` is a dispatch generation (strictly
+ * increasing; older ones are ignored). `live`, when it is for the workflow's current period,
+ * is folded at once; otherwise the workflow reads its period from Postgres itself.
+ */
+export const usageSignal = defineSignal<[{ throughSeq: number; live?: UsageSignalLive }]>('usage');

@@ -24,9 +24,16 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { CommitInput, IssueRequest } from '../activities/subscription';
+import type {
+  CommitInput,
+  CommitResult,
+  IssueRequest,
+  RenewInput,
+  RenewResult,
+} from '../activities/subscription';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
 import { isRate } from '../billing/money';
+import { allowanceSeconds, liveUsage, reachedWarning } from '../billing/pools';
 import type { Period } from '../billing/periods';
 import type { AppliedCoupon } from '../billing/terms';
 import { workflowNowMs } from './clock';
@@ -70,7 +77,7 @@ const retry = {
   maximumInterval: '1 minute',
   nonRetryableErrorTypes: [...DOMAIN_ERRORS],
 };
-const { commitSubscription } = proxyActivities<Activities>({
+const { commitSubscription, renewSubscription } = proxyActivities<Activities>({
   startToCloseTimeout: '20 seconds',
   retry,
 });
@@ -177,9 +184,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   let canceledAtMs: number | null = null;
   let ended = false;
   // A usage signal may reach the previous run after its last fold (while it settles before
-  // continuing as new), so a continued run folds once at its start. Dispatch seqs are integers:
-  // the half step re-arms that fold without hiding the next real dispatch.
-  let usageThroughSeq = input.state ? state.usageSeq + 0.5 : state.usageSeq;
+  // continuing as new): that run hands over how far it was signaled, and this one folds first.
+  let usageThroughSeq = Math.max(state.usageSeq, state.usageSignaledSeq ?? 0);
 
   const period = (): Period => ({
     index: state.periodIndex,
@@ -269,33 +275,57 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (updates.length > 0) upsertSearchAttributes(updates);
   }
 
-  /** Stores the state and the queued effects in one activity; records the issued request. */
-  async function commit(): Promise<void> {
+  /** The read model's view of the state, as the next commit stores it. */
+  function mirror(): CommitInput['mirror'] {
+    return {
+      status: state.status,
+      startAtMs: state.startAtMs,
+      terms: state.terms,
+      rateMinorPerMinute: state.rateMinorPerMinute,
+      period: period(),
+      cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+      coupon: state.coupon,
+      pendingChange: state.pendingChange as Record<string, unknown> | null,
+      accessHolds: accessHolds(state),
+      canceledAtMs,
+      cancelReason,
+    };
+  }
+
+  /**
+   * Stores the state and the queued effects in one activity (`renewal`: the renewal activity,
+   * which also closes the period's usage and builds the request). Access is recomputed only
+   * when what it depends on (status, holds) changed since the last commit.
+   */
+  async function commit<R extends RenewResult | CommitResult = CommitResult>(
+    renewal?: Pick<RenewInput, 'before' | 'billable' | 'request' | 'closedAtMs'>,
+  ): Promise<R> {
     refresh();
     const upto = requested;
     const batch = effects;
     effects = noEffects();
     commits += 1;
     upsertAttributes();
+    const accessKey = `${state.status}:${accessHolds(state).join(',')}`;
+    const common = {
+      ...ids,
+      commitKey: `${workflowInfo().runId}:${commits}`,
+      mirror: mirror(),
+      requestUpdates: batch.requestUpdates,
+      events: batch.events,
+      recomputeAccess: accessKey !== state.accessKey,
+    };
+    let result: R;
     try {
-      await commitSubscription({
-        ...ids,
-        commitKey: `${workflowInfo().runId}:${commits}`,
-        mirror: {
-          status: state.status,
-          startAtMs: state.startAtMs,
-          terms: state.terms,
-          rateMinorPerMinute: state.rateMinorPerMinute,
-          period: period(),
-          cancelAtPeriodEnd: state.cancelAtPeriodEnd,
-          coupon: state.coupon,
-          pendingChange: state.pendingChange as Record<string, unknown> | null,
-          accessHolds: accessHolds(state),
-          canceledAtMs,
-          cancelReason,
-        },
-        ...batch,
-      });
+      result = (
+        renewal
+          ? await renewSubscription({ ...common, ...renewal })
+          : await commitSubscription({
+              ...common,
+              issue: batch.issue,
+              closedPeriod: batch.closedPeriod,
+            })
+      ) as R;
     } catch (err) {
       if (
         err instanceof ActivityFailure &&
@@ -305,15 +335,22 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         throw new Orphaned(err.cause.message);
       throw err;
     }
+    state.accessKey = accessKey;
     committed = Math.max(committed, upto);
+    return result;
   }
 
-  /** Commits until nothing is left and every handler has answered. */
-  async function settle(): Promise<void> {
+  /**
+   * Commits until nothing is left and every handler has answered. Before continue-as-new a
+   * cancel stops the wait (`stopOnCancel`): its handler waits for the main loop to end the
+   * subscription, so the caller ends instead of continuing as new.
+   */
+  async function settle(stopOnCancel = true): Promise<void> {
+    const canceling = () => stopOnCancel && cancelRequest !== null;
     for (;;) {
       if (pendingWork()) await commit();
-      else if (allHandlersFinished()) return;
-      else await condition(() => pendingWork() || allHandlersFinished());
+      else if (allHandlersFinished() || canceling()) return;
+      else await condition(() => pendingWork() || allHandlersFinished() || canceling());
     }
   }
 
@@ -344,37 +381,88 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       period: period(),
       terms: state.terms,
       rateMinorPerMinute: rateInEffect(state),
-      knownSeconds: state.usage.totalSeconds,
     });
-    state.usage = live.usage;
-    state.minutesExhausted = live.minutesExhausted;
-    state.usageSeq = Math.max(state.usageSeq, target);
+    // A signal carrying fresher totals may have been folded while this read was in flight.
+    if (state.usageSeq >= target) return;
+    applyUsage(live, target);
   }
 
-  /** Closes the current period and opens the next: usage in arrears, flat fee in advance. */
+  /** Takes a recount of the current period: the 90% warning once, exhaustion into access. */
+  function applyUsage(next: { usage: PeriodUsage; minutesExhausted: boolean }, seq: number) {
+    const allowance = allowanceSeconds(state.terms);
+    if (
+      reachedWarning(next.usage.totalSeconds, allowance) &&
+      !reachedWarning(state.usage.totalSeconds, allowance)
+    ) {
+      effects.events.push({
+        type: 'usage.threshold_90',
+        data: {
+          periodIndex: state.periodIndex,
+          usedSeconds: next.usage.totalSeconds,
+          includedSeconds: allowance,
+        },
+      });
+      changed();
+    }
+    const holds = accessHolds(state).join();
+    state.usage = next.usage;
+    state.minutesExhausted = next.minutesExhausted;
+    state.usageSeq = Math.max(state.usageSeq, seq);
+    if (accessHolds(state).join() !== holds) changed();
+  }
+
+  /**
+   * Closes the current period and opens the next: usage in arrears, flat fee in advance. One
+   * activity closes the usage, builds the request and stores it with the new period.
+   */
   async function renew(): Promise<void> {
-    const closed = period();
-    const usage = await usageOf(closed, false);
-    const plan = planRenewal(state, usage);
-    state.terms = plan.terms;
-    state.rateMinorPerMinute = plan.rateMinorPerMinute;
-    state.anchorMs = plan.anchorMs;
-    state.anchorIndex = plan.anchorIndex;
+    const before: SubscriptionState = { ...state, openRequests: [], usage: NO_USAGE };
+    // Everything but the request's amounts is known without the usage.
+    const shape = planRenewal(state, NO_USAGE);
+    state.terms = shape.terms;
+    state.rateMinorPerMinute = shape.rateMinorPerMinute;
+    state.anchorMs = shape.anchorMs;
+    state.anchorIndex = shape.anchorIndex;
     state.pendingChange = null;
-    state.periodIndex = plan.next.index;
-    state.periodStartMs = plan.next.startMs;
-    state.periodEndMs = plan.next.endMs;
+    state.periodIndex = shape.next.index;
+    state.periodStartMs = shape.next.startMs;
+    state.periodEndMs = shape.next.endMs;
     // Included minutes reset each period; the usage pools re-assert exhaustion if it still holds.
     state.usage = NO_USAGE;
     state.minutesExhausted = false;
-    effects.closedPeriod = { period: closed, usage, closedAtMs: workflowNowMs() };
     // A blocked subscription is not billed again: it waits to be canceled.
-    if (state.status !== 'blocked') queueRequest('cycle', plan, plan.next.startMs);
+    const billable = billed && state.status !== 'blocked';
+    const issuedAtMs = shape.next.startMs; // dated at the boundary, not when a busy worker ran
+    const request = {
+      requestId: newRequestId(uuid4(), workflowNowMs()),
+      issuedAtMs,
+      ...deadlines(issuedAtMs, shape.terms),
+    };
+    // Open at once (its amount still unknown): the agency may mark it as soon as it is readable.
+    const open: OpenRequest = {
+      id: request.requestId,
+      periodIndex: shape.next.index,
+      status: 'pending',
+      totalMinor: 0,
+      dueAtMs: request.dueAtMs,
+      graceEndsAtMs: request.graceEndsAtMs,
+    };
+    if (billable) state.openRequests.push(open);
+    const couponBefore = state.coupon;
     effects.events.push({
       type: 'subscription.renewed',
-      data: { periodIndex: plan.next.index, status: state.status },
+      data: { periodIndex: shape.next.index, status: state.status },
     });
-    await commit();
+    const result = await commit<RenewResult>({
+      before,
+      billable,
+      request,
+      closedAtMs: workflowNowMs(),
+    });
+    // A coupon attached while the renewal ran applies from the next request: keep it.
+    if (state.coupon === couponBefore) state.coupon = result.couponAfter;
+    if (result.issued) open.totalMinor = result.issued.totalMinor;
+    else state.openRequests = state.openRequests.filter((r) => r !== open);
   }
 
   /** Ends the subscription: a final request for the usage so far, then `canceled`. */
@@ -397,7 +485,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     });
     await commit();
     ended = true;
-    await settle();
+    await settle(false); // the cancel handler answers now
     return toView(input, state, workflowNowMs());
   }
 
@@ -553,18 +641,40 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
   );
 
-  setHandler(usageSignal, ({ throughSeq }) => {
-    if (throughSeq > usageThroughSeq) {
-      usageThroughSeq = throughSeq;
-      wake = true;
+  setHandler(usageSignal, ({ throughSeq, live }) => {
+    if (throughSeq <= Math.max(usageThroughSeq, state.usageSeq)) return;
+    // Totals of the current period, read from Postgres after the events were stored, are folded
+    // here (no activity, no timer touched); for another period (a renewal in between) or none,
+    // the main loop reads Postgres itself.
+    const running = state.status !== 'scheduled' && state.status !== 'canceled';
+    if (live && running && live.periodIndex === state.periodIndex) {
+      applyUsage(
+        liveUsage({
+          totals: live.totals,
+          terms: state.terms,
+          rateMinorPerMinute: rateInEffect(state),
+          walletBalanceSeconds: live.walletBalanceSeconds,
+        }),
+        throughSeq,
+      );
+      return;
     }
+    usageThroughSeq = throughSeq;
+    wake = true;
   });
 
-  /** The next run starts with the state and keeps what operators filter on. */
-  const continueAsNew = () =>
-    makeContinueAsNewFunc<typeof subscriptionWorkflow>({
+  /**
+   * Settles, then continues as new with the state (and how far usage was signaled), keeping
+   * what operators filter on; or ends, when a cancel arrived meanwhile.
+   */
+  async function continueAsNew(): Promise<SubscriptionView> {
+    await settle();
+    if (cancelRequest !== null) return end();
+    state.usageSignaledSeq = usageThroughSeq;
+    return makeContinueAsNewFunc<typeof subscriptionWorkflow>({
       typedSearchAttributes: workflowInfo().typedSearchAttributes,
     })({ ...input, state });
+  }
 
   try {
     // --- First run: wait for a scheduled start, then bill the first period in advance. ---
@@ -595,7 +705,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       }
       if (now >= state.periodEndMs) {
         await renew();
-        await settle();
         return await continueAsNew();
       }
       if (usageThroughSeq > state.usageSeq) {
@@ -608,10 +717,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         await commit();
         continue;
       }
-      if (workflowInfo().continueAsNewSuggested) {
-        await settle();
-        return await continueAsNew();
-      }
+      if (workflowInfo().continueAsNewSuggested) return await continueAsNew();
       const timer = nextTimer(state, now);
       wake = false;
       await condition(() => wake || cancelRequest !== null, Math.max(1, timer.atMs - now));

@@ -35,6 +35,28 @@ export async function recordEvent(sql: AnySql, e: NewEvent): Promise<string | nu
   return rows[0]?.id ?? null;
 }
 
+/** Records several events in one statement; a used dedupe key skips its event. */
+export async function recordEvents(sql: AnySql, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = events.map((e) => ({
+    id: newId('evt'),
+    agency_id: e.agencyId,
+    type: e.type,
+    client_id: e.clientId,
+    subject_type: e.subjectType,
+    subject_id: e.subjectId,
+    data: e.data,
+    dedupe_key: e.dedupeKey,
+  }));
+  await sql`
+    insert into events (id, agency_id, type, client_id, subject_type, subject_id, data, dedupe_key)
+    select * from jsonb_to_recordset(${sql.json(rows as never)}) as e(
+      id text, agency_id text, type text, client_id text, subject_type text, subject_id text,
+      data jsonb, dedupe_key text)
+    order by id
+    on conflict (dedupe_key) do nothing`;
+}
+
 export async function listEvents(
   sql: Sql,
   f: {

@@ -117,6 +117,52 @@ export async function insertPaymentRequestIn(
   return { request: request!, created };
 }
 
+/**
+ * insertPaymentRequestIn in one statement, for a caller that chose the id and needs nothing
+ * back (the subscription workflow): request and lines, once per idempotency key. Returns whether
+ * this call wrote it.
+ */
+export async function insertRequestOnce(
+  tx: AnySql,
+  req: NewRequest & { id: string },
+): Promise<boolean> {
+  const lines = req.draft.lines.map((l, i) => ({
+    position: i + 1,
+    kind: l.kind,
+    description: l.description,
+    quantity: l.quantity,
+    unit_amount_minor: l.unitAmountMinor,
+    amount_minor: l.amountMinor,
+    period_start: l.periodStartMs === null ? null : new Date(l.periodStartMs).toISOString(),
+    period_end: l.periodEndMs === null ? null : new Date(l.periodEndMs).toISOString(),
+    details: l.details,
+  }));
+  const [row] = await tx<{ created: boolean }[]>`
+    with r as (
+      insert into payment_requests (
+        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
+        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
+        paid_at, idempotency_key)
+      values (
+        ${req.id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
+        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
+        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
+        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
+      on conflict (idempotency_key) do nothing
+      returning id),
+    l as (
+      insert into payment_request_lines (request_id, position, kind, description, quantity,
+        unit_amount_minor, amount_minor, period_start, period_end, details)
+      select r.id, v.position, v.kind, v.description, v.quantity, v.unit_amount_minor, v.amount_minor,
+        v.period_start, v.period_end, v.details
+      from r, jsonb_to_recordset(${tx.json(lines as never)}) as v(position integer, kind text,
+        description text, quantity numeric, unit_amount_minor numeric, amount_minor bigint,
+        period_start timestamptz, period_end timestamptz, details jsonb)
+      returning 1)
+    select exists (select 1 from r) as created`;
+  return row!.created;
+}
+
 export async function getPaymentRequest(
   sql: Sql,
   agencyId: string,

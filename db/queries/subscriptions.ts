@@ -146,6 +146,58 @@ export async function syncSubscription(
   return row ?? null;
 }
 
+export interface PeriodRow {
+  index: number;
+  startAt: Date;
+  endAt: Date;
+  /** Set for a period that closed (with the usage it was billed for). */
+  closedAt: Date | null;
+  usage: unknown;
+}
+
+/**
+ * syncSubscription in one statement, plus the periods it names (the current one, and the one
+ * that just closed): the row is mirrored and the periods upserted together. False: no row.
+ */
+export async function syncSubscriptionAndPeriods(
+  sql: AnySql,
+  s: SubscriptionSync,
+  periods: PeriodRow[],
+): Promise<boolean> {
+  const json = (v: unknown) => (v === null ? null : sql.json(v as never));
+  const rows = periods.map((p) => ({
+    index: p.index,
+    start_at: p.startAt.toISOString(),
+    end_at: p.endAt.toISOString(),
+    closed_at: p.closedAt?.toISOString() ?? null,
+    usage: p.usage ?? null,
+  }));
+  const [row] = await sql<{ found: boolean }[]>`
+    with s as (
+      update subscriptions set
+        status = ${s.status}, start_at = ${s.startAt}, plan_id = ${s.planId}, terms = ${json(s.terms)},
+        current_period_index = ${s.periodIndex}, current_period_start = ${s.periodStart},
+        current_period_end = ${s.periodEnd}, cancel_at_period_end = ${s.cancelAtPeriodEnd},
+        coupon = ${json(s.coupon)}, pending_change = ${json(s.pendingChange)},
+        access_holds = ${s.accessHolds}, canceled_at = ${s.canceledAt}, cancel_reason = ${s.cancelReason},
+        updated_at = now()
+      where id = ${s.subscriptionId}
+      returning id, agency_id),
+    p as (
+      insert into periods (subscription_id, index, agency_id, start_at, end_at, closed_at, usage)
+      select s.id, v.index, s.agency_id, v.start_at, v.end_at, v.closed_at, v.usage
+      from s, jsonb_to_recordset(${sql.json(rows as never)}) as v(index integer,
+        start_at timestamptz, end_at timestamptz, closed_at timestamptz, usage jsonb)
+      order by v.index
+      on conflict (subscription_id, index) do update set
+        end_at = excluded.end_at,
+        closed_at = coalesce(periods.closed_at, excluded.closed_at),
+        usage = coalesce(excluded.usage, periods.usage)
+      returning 1)
+    select exists (select 1 from s) as found`;
+  return row!.found;
+}
+
 /** Records a period as closed with the usage it was billed for; idempotent. */
 export async function closePeriod(
   sql: AnySql,
