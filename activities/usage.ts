@@ -9,15 +9,12 @@ import type { Period } from '../billing/periods';
 import {
   allocateLate,
   allocatePools,
-  allowanceSeconds,
-  minutesExhausted,
-  reachedWarning,
+  liveUsage,
   type AgentTotals,
   type PoolTerms,
 } from '../billing/pools';
 import type { PlanTerms } from '../billing/terms';
 import type { AnySql, Sql } from '../db/client';
-import { recordEvent } from '../db/queries/events';
 import {
   getClose,
   insertClose,
@@ -28,7 +25,7 @@ import {
   periodTotals,
   updateCloseSnapshot,
   type CloseSnapshot,
-} from '../db/queries/usage';
+} from '../db/queries/usage-periods';
 import { addLedgerRow, lockWallet, walletBalance } from '../db/queries/wallet';
 
 export interface UsageActivityDeps {
@@ -45,10 +42,7 @@ interface UsageInput {
   rateMinorPerMinute: string | null;
 }
 
-export interface LiveUsageInput extends UsageInput {
-  /** Seconds the workflow already knew of, so the 90% event is recorded when first reached. */
-  knownSeconds: number;
-}
+export type LiveUsageInput = UsageInput;
 
 export interface LiveUsage {
   usage: PeriodUsage;
@@ -93,7 +87,8 @@ export function createUsageActivities({ sql }: UsageActivityDeps) {
   return {
     /**
      * The current period's counters as stored now (a recount, so folding is idempotent and
-     * order-free), whether minutes are exhausted, and the 90% event once per period.
+     * order-free) and whether minutes are exhausted. Read-only: the workflow records the 90%
+     * warning when the counters it folds first reach it.
      */
     async readLiveUsage(input: LiveUsageInput): Promise<LiveUsage> {
       const { period, terms } = input;
@@ -101,40 +96,14 @@ export function createUsageActivities({ sql }: UsageActivityDeps) {
         periodTotals(sql, input.subscriptionId, period.startMs, period.endMs),
         walletBalance(sql, input.clientId),
       ]);
-      const usage = allocatePools({
-        totals,
-        terms: poolTerms(terms),
-        walletAvailableSeconds: balance,
-      });
-      const allowance = allowanceSeconds(terms);
-      if (
-        reachedWarning(usage.totalSeconds, allowance) &&
-        !reachedWarning(input.knownSeconds, allowance)
-      ) {
-        await recordEvent(sql, {
-          agencyId: input.agencyId,
-          type: 'usage.threshold_90',
-          clientId: input.clientId,
-          subjectType: 'subscription',
-          subjectId: input.subscriptionId,
-          data: {
-            periodIndex: period.index,
-            usedSeconds: usage.totalSeconds,
-            includedSeconds: allowance,
-            walletBalanceSeconds: balance,
-          },
-          dedupeKey: `usage.threshold_90:${input.subscriptionId}:${period.index}`,
-        });
-      }
       return {
-        usage,
-        walletBalanceSeconds: balance,
-        minutesExhausted: minutesExhausted({
+        ...liveUsage({
+          totals,
+          terms: poolTerms(terms),
           rateMinorPerMinute: input.rateMinorPerMinute,
-          includedMinutes: terms.includedMinutes,
-          usedSeconds: usage.totalSeconds,
           walletBalanceSeconds: balance,
         }),
+        walletBalanceSeconds: balance,
       };
     },
 

@@ -1,21 +1,28 @@
 /**
  * The usage dispatcher: tells subscription workflows that usage was stored. It reads the outbox
- * that ingest transactions write, signals each named workflow (`usageSignal`) at most once per
- * `minGapMs` (coalescing every batch stored meanwhile into one signal, well under Temporal's
- * per-workflow guidance), and deletes an outbox row only after every workflow it names was
- * signaled. A crash anywhere loses nothing: the rows are still there for the next dispatcher,
- * and the workflow re-reads Postgres on each signal, so a repeated signal counts nothing twice.
+ * that ingest transactions write, and signals each named workflow (`usageSignal`) at most once
+ * per `minGapMs` and within a global budget of signals per second (oldest owed first), so every
+ * batch stored meanwhile is coalesced into one signal, well under Temporal's per-workflow
+ * guidance. Each signal carries a recount of the workflow's current period, read from Postgres
+ * after the outbox rows (so it includes every event they announce). An outbox row is deleted
+ * only after every workflow it names was signaled: a crash anywhere loses nothing, the rows wait
+ * for the next dispatcher, and a repeated signal counts nothing twice (it carries a recount).
  *
  * One dispatcher runs at a time across API processes (a session advisory lock); the others wait
  * to take over. Signals carry a dispatch generation from a Postgres sequence, strictly increasing
- * across restarts, so a workflow folds again on every new dispatch.
+ * across restarts, so a workflow ignores an older one that arrives late.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { deleteOutbox, nextDispatchSeq, readOutbox } from '../db/queries/usage';
+import { liveTotals } from '../db/queries/usage-periods';
 import type { Logger } from '../lib/logger';
-import { subscriptionWorkflowId, usageSignal } from '../workflows/definitions';
+import {
+  subscriptionWorkflowId,
+  usageSignal,
+  type UsageSignalLive,
+} from '../workflows/definitions';
 
 // One key per purpose: the migration runner holds 7247756 ("tally" on a phone keypad).
 const LEADER_LOCK = 72477565;
@@ -56,19 +63,24 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const lastSignal = new Map<string, number>();
   // Subscription -> when it was first seen owed and not yet signaled (oldest go first).
   const owedSince = new Map<string, number>();
+  const failures: { subscriptionId: string; err: unknown }[] = [];
   // Outbox row id -> subscriptions not yet signaled since the row was read.
   const pending = new Map<number, Set<string>>();
 
-  async function signal(subscriptionId: string, throughSeq: number): Promise<boolean> {
+  async function signal(
+    subscriptionId: string,
+    throughSeq: number,
+    live: UsageSignalLive | undefined,
+  ): Promise<boolean> {
     try {
       await o.temporal.workflow
         .getHandle(subscriptionWorkflowId(subscriptionId))
-        .signal(usageSignal, { throughSeq });
+        .signal(usageSignal, live ? { throughSeq, live } : { throughSeq });
       return true;
     } catch (err) {
       // A finished workflow has nothing left to fold: its close already read Postgres.
       if (err instanceof WorkflowNotFoundError) return true;
-      o.log.warn({ err, subscriptionId }, 'usage signal failed; will retry');
+      failures.push({ subscriptionId, err });
       return false;
     }
   }
@@ -94,6 +106,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     }
     tokens -= due.length;
     const seq = await nextDispatchSeq(o.sql);
+    // The totals travel with the signal (read after the outbox rows, so they include every event
+    // the rows announce): the workflow folds them without reading Postgres itself.
+    const live = new Map(
+      (await liveTotals(o.sql, due)).map((t) => [
+        t.subscriptionId,
+        {
+          periodIndex: t.periodIndex,
+          walletBalanceSeconds: t.walletBalanceSeconds,
+          totals: t.totals,
+        },
+      ]),
+    );
     const done = new Set<string>();
     let next = 0;
     await Promise.all(
@@ -101,10 +125,18 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
         while (next < due.length) {
           const s = due[next++]!;
           lastSignal.set(s, Date.now());
-          if (await signal(s, seq)) done.add(s);
+          if (await signal(s, seq, live.get(s))) done.add(s);
         }
       }),
     );
+    if (failures.length > 0) {
+      // One line per round, not per workflow: Temporal being down fails them all.
+      o.log.warn(
+        { failed: failures.length, first: failures[0] },
+        'usage signals failed; their outbox rows stay for the next round',
+      );
+      failures.length = 0;
+    }
     for (const subs of pending.values()) for (const s of done) subs.delete(s);
     for (const s of done) owedSince.delete(s);
     await deleteDone();

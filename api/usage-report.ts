@@ -18,7 +18,7 @@ import {
 import type { PlanTerms } from '../billing/terms';
 import type { AnySql } from '../db/client';
 import type { SubscriptionRow } from '../db/queries/subscriptions';
-import { periodMetricCounts, periodTotals, type CloseRow } from '../db/queries/usage';
+import { periodMetricCounts, periodTotals, type CloseRow } from '../db/queries/usage-periods';
 
 interface Counts {
   chatInteractions: number;

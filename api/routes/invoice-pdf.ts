@@ -14,7 +14,7 @@ import {
   type PaymentRequestLineRow,
   type PaymentRequestRow,
 } from '../../db/queries/payment-requests';
-import { agentNames } from '../../db/queries/usage';
+import { agentNames } from '../../db/queries/usage-periods';
 import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
 import { IdParam } from '../schemas';

@@ -5,7 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getClient } from '../../db/queries/clients';
 import { getLiveSubscription } from '../../db/queries/subscriptions';
-import { agentNames, listClientCloses } from '../../db/queries/usage';
+import { agentNames, listClientCloses } from '../../db/queries/usage-periods';
 import { walletBalance } from '../../db/queries/wallet';
 import { formatMinutes } from '../../billing/pools';
 import { ApiError, commonErrorResponses, notFound } from '../errors';

@@ -12,6 +12,7 @@ import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
 import { boundaryMs } from '../../billing/periods';
 import { createLogger } from '../../lib/logger';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';
+import { subscriptionWorkflowId, usageSignal } from '../../workflows/definitions';
 import {
   DAY_MS,
   access,
@@ -346,6 +347,71 @@ describe('usage through the workflow', () => {
           .sql`select 1 from events where client_id = ${f.clientId} and type = 'usage.threshold_90'`
       ).length,
     ).toBe(1);
+    await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
+  });
+
+  it('folds totals a signal carries, and reads Postgres itself when they are not for its period', async () => {
+    const f = await createFixture(h.api, { plan: { includedMinutes: 100 } });
+    await waitForRequests(h.api, f.subscriptionId, 1);
+    const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(f.subscriptionId));
+    const seqNow = async () =>
+      Number((await h.db.sql`select nextval('usage_dispatch_seq') as n`)[0]!.n);
+    // Totals in the signal, for the current period: folded as they are (nothing stored here).
+    await handle.signal(usageSignal, {
+      throughSeq: await seqNow(),
+      live: {
+        periodIndex: 0,
+        walletBalanceSeconds: 0,
+        totals: [{ agentId: null, voiceSeconds: 120, chatInteractions: 0 }],
+      },
+    });
+    await usageOf(f.subscriptionId, 120);
+    // An older dispatch is ignored.
+    await handle.signal(usageSignal, {
+      throughSeq: 1,
+      live: {
+        periodIndex: 0,
+        walletBalanceSeconds: 0,
+        totals: [{ agentId: null, voiceSeconds: 999, chatInteractions: 0 }],
+      },
+    });
+    // Totals of another period, or none: the workflow recounts what Postgres holds.
+    const now = await h.env.currentTimeMs();
+    await ingestBatch(
+      h.db.sql,
+      h.api.agencyId,
+      [
+        {
+          id: `pg-${f.clientId}`,
+          client: f.clientId,
+          metric: 'voice_seconds',
+          quantity: 300,
+          time: new Date(now).toISOString(),
+        },
+      ],
+      now,
+    );
+    await handle.signal(usageSignal, {
+      throughSeq: await seqNow(),
+      live: { periodIndex: 7, walletBalanceSeconds: 0, totals: [] },
+    });
+    await usageOf(f.subscriptionId, 300);
+    await ingestBatch(
+      h.db.sql,
+      h.api.agencyId,
+      [
+        {
+          id: `pg2-${f.clientId}`,
+          client: f.clientId,
+          metric: 'voice_seconds',
+          quantity: 60,
+          time: new Date(now).toISOString(),
+        },
+      ],
+      now,
+    );
+    await handle.signal(usageSignal, { throughSeq: await seqNow() });
+    await usageOf(f.subscriptionId, 360);
     await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
   });
 
