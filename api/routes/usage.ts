@@ -16,22 +16,12 @@ const UsageEventSchema = z
       description: 'The idempotency key: unique per agency; the same id twice counts once',
       example: 'call_8f2c1',
     }),
-    client: z
-      .string()
-      .min(1)
-      .max(200)
-      .openapi({
-        description: 'The client\u2019s Tally id or the agency\u2019s external id for it',
-      }),
-    agent: z
-      .string()
-      .min(1)
-      .max(200)
-      .nullable()
-      .optional()
-      .openapi({
-        description: 'The agent\u2019s Tally id or external id (one of the client\u2019s)',
-      }),
+    client: z.string().min(1).max(200).openapi({
+      description: 'The client\u2019s Tally id or the agency\u2019s external id for it',
+    }),
+    agent: z.string().min(1).max(200).nullable().optional().openapi({
+      description: 'The agent\u2019s Tally id or external id (one of the client\u2019s)',
+    }),
     metric: z.enum(['voice_seconds', 'chat_interactions', 'conversations', 'value_count']).openapi({
       description:
         'voice_seconds: call seconds (minute pools); chat_interactions: chats (minute pools in chat mode); conversations and value_count: counted and reported',
