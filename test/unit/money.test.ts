@@ -183,13 +183,11 @@ describe('cycle request lines', () => {
         fc.integer({ min: 0, max: 100_000_000 }).map((m) => (m / 1_000_000).toFixed(6)),
         fc.option(
           fc.oneof(
-            fc
-              .integer({ min: 1, max: 100 })
-              .map((p) => ({
-                kind: 'percent' as const,
-                percentOff: String(p),
-                amountOffMinor: null,
-              })),
+            fc.integer({ min: 1, max: 100 }).map((p) => ({
+              kind: 'percent' as const,
+              percentOff: String(p),
+              amountOffMinor: null,
+            })),
             fc
               .integer({ min: 1, max: 1_000_000 })
               .map((a) => ({ kind: 'fixed' as const, percentOff: null, amountOffMinor: a })),
