@@ -57,7 +57,7 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
   const minGapMs = o.minGapMs ?? 250;
   const concurrency = o.concurrency ?? 32;
   const batch = o.batch ?? 5_000;
-  const maxPerSecond = o.maxPerSecond ?? 500;
+  const maxPerSecond = o.maxPerSecond ?? 200;
   let tokens = maxPerSecond;
   let refilledAt = Date.now();
   const lastSignal = new Map<string, number>();

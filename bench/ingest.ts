@@ -21,6 +21,7 @@
  * events/s, ratio <e/c>`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,7 @@ function child(name: string, script: string, env: Record<string, string>): Child
   return c;
 }
 
-async function startTemporal(): Promise<string> {
+async function startTemporal(): Promise<{ address: string; pid: number }> {
   const cli = await ensureTemporalCli();
   const port = await getFreePort();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-temporal-'));
@@ -112,7 +113,7 @@ async function startTemporal(): Promise<string> {
   );
   children.push(c);
   await waitForPort(port, '127.0.0.1', 60_000);
-  return `127.0.0.1:${port}`;
+  return { address: `127.0.0.1:${port}`, pid: c.pid! };
 }
 
 async function api<T = any>(
@@ -267,6 +268,48 @@ async function rawCopy(
   return events.length / seconds;
 }
 
+/** CPU seconds (user + system) of each process tree we started, and of the whole machine. */
+function cpuSnapshot(roots: Record<string, number>): Record<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  const info = new Map<number, { ppid: number; cpu: number }>();
+  for (const pid of procs) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      info.set(Number(pid), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / ticks });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const rootOf = (pid: number): string | null => {
+    for (let p = pid, hops = 0; p > 1 && hops < 10; p = info.get(p)?.ppid ?? 0, hops++)
+      for (const [name, root] of Object.entries(roots)) if (root === p) return name;
+    return null;
+  };
+  const out: Record<string, number> = {};
+  for (const [pid, { cpu }] of info) {
+    const name = rootOf(pid);
+    if (name) out[name] = (out[name] ?? 0) + cpu;
+  }
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+  out.machine = (user! + nice! + system! + irq! + softirq! + steal!) / ticks;
+  return out;
+}
+
+function postgresPid(port: number): number {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args[0]!.endsWith('/postgres') && args.includes(String(port))) return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return -1;
+}
+
 async function main() {
   say(
     `${SUBS} subscriptions x ${PER_SUB} events, batches of ${BATCH}, ${POSTERS} posters, fsync ${FSYNC ? 'on' : 'off'}; ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(2)}`,
@@ -281,11 +324,15 @@ async function main() {
   const sql = createSql(db.url, { max: 8 });
   cleanups.unshift(() => sql.end({ timeout: 5 }));
   await migrate(sql);
-  const temporalAddress = await startTemporal();
+  const { address: temporalAddress, pid: temporalPid } = await startTemporal();
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporalAddress, LOG_LEVEL: 'warn' };
-  child('worker', 'bench/ingest-worker.ts', env);
+  const workerChild = child('worker', 'bench/ingest-worker.ts', env);
   const apiPort = await getFreePort();
-  child('api', 'api/main.ts', { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
+  const apiChild = child('api', 'api/main.ts', {
+    ...env,
+    PORT: String(apiPort),
+    HOST: '127.0.0.1',
+  });
   await waitForPort(apiPort, '127.0.0.1', 120_000);
   const base = `http://127.0.0.1:${apiPort}`;
   const connection = await Connection.connect({ address: temporalAddress });
@@ -316,6 +363,14 @@ async function main() {
   let postingDone = false;
   const latencies: { ms: number; weight: number }[] = [];
 
+  const roots = {
+    postgres: postgresPid(db.port),
+    api: apiChild.pid!,
+    worker: workerChild.pid!,
+    temporal: temporalPid,
+    bench: process.pid,
+  };
+  const cpuBefore = cpuSnapshot(roots);
   const started = performance.now();
   const posters = perPoster.map(async (batches) => {
     for (const b of batches) {
@@ -387,9 +442,24 @@ async function main() {
     }
   })();
   const postedAt = await posting;
+  const cpuAfter = cpuSnapshot(roots);
   const ingestRate = accepted / ((postedAt - started) / 1000);
   say(
     `posted in ${((postedAt - started) / 1000).toFixed(2)} s: ${accepted} accepted, ${answeredDuplicates} duplicates reported`,
+  );
+  const used = Object.fromEntries(
+    Object.keys(cpuAfter).map((k) => [k, (cpuAfter[k] ?? 0) - (cpuBefore[k] ?? 0)]),
+  );
+  const ours = ['postgres', 'api', 'worker', 'temporal', 'bench'].reduce(
+    (a, k) => a + (used[k] ?? 0),
+    0,
+  );
+  say(
+    `CPU while posting (core-seconds of ${((cpus().length * (postedAt - started)) / 1000).toFixed(1)} on ${cpus().length} CPUs): ` +
+      ['postgres', 'api', 'worker', 'temporal', 'bench']
+        .map((k) => `${k} ${(used[k] ?? 0).toFixed(1)}`)
+        .join(', ') +
+      `, other processes ${Math.max(0, used.machine! - ours).toFixed(1)}`,
   );
   const allReflected = process.env.USAGE_DISPATCH === 'paused' ? false : await reflect;
   say(

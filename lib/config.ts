@@ -33,8 +33,12 @@ export const configPieces = {
    * crash test.
    */
   USAGE_DISPATCH: z.enum(['on', 'paused']).default('on'),
-  /** Usage signals per second across all workflows (each workflow at most every 250 ms). */
-  USAGE_SIGNALS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(500),
+  /**
+   * Usage signals per second across all workflows (each workflow at most every 250 ms). Each
+   * costs Temporal a workflow task; under an ingest burst a lower budget coalesces more batches
+   * per signal and leaves the CPU to ingestion. 200 suits a small (2-core) deployment.
+   */
+  USAGE_SIGNALS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(200),
 } as const;
 
 export const apiConfigSchema = z.object({
