@@ -33,8 +33,14 @@ export interface IngestAgent {
 export async function resolveAndLock(
   tx: AnySql,
   agencyId: string,
-  clientRefs: string[],
-  agentRefs: string[],
+  refs: {
+    /** Client refs to resolve. */
+    clients: string[];
+    /** Clients already resolved (by the caller's cache): only their subscriptions are read. */
+    knownClients: { id: string; externalId: string | null }[];
+    /** Agent refs to resolve. */
+    agents: string[];
+  },
 ): Promise<{ clients: IngestClient[]; agents: IngestAgent[] }> {
   const rows = await tx<
     {
@@ -46,17 +52,20 @@ export async function resolveAndLock(
       startAt: Date | null;
     }[]
   >`
-    with cref as (select unnest(${clientRefs}::text[]) as ref),
+    with cref as (select unnest(${refs.clients}::text[]) as ref),
     cl as (
       select c.id, c.external_id from cref join clients c on c.id = cref.ref and c.agency_id = ${agencyId}
       union
       select c.id, c.external_id from cref join clients c on c.agency_id = ${agencyId} and c.external_id = cref.ref
+      union
+      select * from unnest(${refs.knownClients.map((c) => c.id)}::text[],
+        ${refs.knownClients.map((c) => c.externalId)}::text[])
     ),
     locked as materialized (
       select s.id, s.client_id, s.start_at from subscriptions s join cl on s.client_id = cl.id
       where s.status <> 'canceled' order by s.id for key share of s
     ),
-    aref as (select unnest(${agentRefs}::text[]) as ref),
+    aref as (select unnest(${refs.agents}::text[]) as ref),
     ag as (
       select a.id, a.external_id, a.client_id from aref join agents a on a.id = aref.ref and a.agency_id = ${agencyId}
       union
