@@ -15,6 +15,7 @@ import { createMiddleware } from 'hono/factory';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   claimIdempotencyKey,
+  purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,
   storeIdempotentResponse,
 } from '../../db/queries/idempotency';
@@ -26,6 +27,8 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const secrets = new WeakMap<Request, string[]>();
+const PURGE_EVERY = 100;
+let keyedRequests = 0;
 
 /** Names dotted paths of the answer (e.g. `apiKey.key`) that must not be stored for replay. */
 export function markSecret(c: Context, ...paths: string[]): void {
@@ -76,8 +79,15 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (!KEY_PATTERN.test(key))
     throw invalidField(IDEMPOTENCY_HEADER, 'must be 1 to 255 visible ASCII characters');
 
-  const { sql } = c.var.deps;
+  const { sql, log } = c.var.deps;
   const agencyId = c.var.agencyId ?? null;
+  // Expired keys go a batch at a time, about once per PURGE_EVERY keyed requests, off the
+  // request's path: no scheduler needed, and the table stays at about a day of keys.
+  if (++keyedRequests % PURGE_EVERY === 0) {
+    purgeExpiredIdempotencyKeys(sql).catch((err: unknown) =>
+      log.warn({ err }, 'could not purge expired idempotency keys'),
+    );
+  }
   const scope = agencyId ?? 'admin';
   const method = c.req.method;
   const path = c.req.path;

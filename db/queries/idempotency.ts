@@ -76,3 +76,14 @@ export async function storeIdempotentResponse(
 export async function releaseIdempotencyKey(sql: Sql, scope: string, key: string): Promise<void> {
   await sql`delete from idempotency_keys where scope = ${scope} and key = ${key} and status_code is null`;
 }
+
+/** Deletes up to `limit` keys past retention; returns how many. */
+export async function purgeExpiredIdempotencyKeys(sql: Sql, limit = 1000): Promise<number> {
+  const rows = await sql`
+    delete from idempotency_keys where (scope, key) in (
+      select scope, key from idempotency_keys
+      where created_at < now() - make_interval(hours => ${IDEMPOTENCY_RETENTION_HOURS})
+      order by created_at limit ${limit})
+    returning 1`;
+  return rows.length;
+}

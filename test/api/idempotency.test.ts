@@ -206,6 +206,36 @@ describe('Idempotency-Key', () => {
   });
 });
 
+describe('expiry', () => {
+  it('lets a key past 24 hours be used again, and purges expired keys as keyed requests flow', async () => {
+    await post('/v1/plans', plan('Old'), 'k-old');
+    await db.sql`update idempotency_keys set created_at = now() - interval '25 hours' where key = 'k-old'`;
+    const reused = await post('/v1/plans', plan('New'), 'k-old');
+    expect(reused.status).toBe(201);
+    expect(reused.headers.get('Idempotent-Replayed')).toBeNull();
+    expect(await countPlans('New')).toBe(1);
+
+    await db.sql`update idempotency_keys set created_at = now() - interval '25 hours' where key = 'k-old'`;
+    for (let i = 0; i < 100; i++) {
+      await api.call('POST', '/v1/agency/webhook-secret/rotate', undefined, api.key, {
+        'Idempotency-Key': `k-purge-${i}`,
+      });
+    }
+    const deadline = Date.now() + 2_000;
+    let left = 1;
+    while (left > 0 && Date.now() < deadline) {
+      left = (await db.sql`select count(*)::int as n from idempotency_keys where key = 'k-old'`)[0]!
+        .n;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(left).toBe(0);
+    expect(
+      (await db.sql`select count(*)::int as n from idempotency_keys where key like 'k-purge-%'`)[0]!
+        .n,
+    ).toBe(100);
+  });
+});
+
 describe('the idempotency middleware on its own', () => {
   it('does not keep a 5xx answer, so the retry executes', async () => {
     const deps: ApiDeps = {
