@@ -303,9 +303,11 @@ describe('usage through the workflow', () => {
 
     await post([{ client: f.clientId, quantity: 9 * 60 }]);
     await usageOf(f.subscriptionId, 540);
-    const warnings = await h.db.sql`
+    // The workflow records the warning with its next commit, just after it folded.
+    const warnings = () => h.db.sql`
       select data from events where client_id = ${f.clientId} and type = 'usage.threshold_90'`;
-    expect(warnings.map((w) => w.data.usedSeconds)).toEqual([540]);
+    await waitFor(async () => (await warnings()).length > 0, '90% warning');
+    expect((await warnings()).map((w) => w.data.usedSeconds)).toEqual([540]);
     expect((await access(h.api, f.clientId)).allowed).toBe(true);
 
     await post([{ client: f.clientId, quantity: 60 }]);
