@@ -5,10 +5,11 @@
  * stored, and in the same run a bare baseline: N workflows with one timer to one moment and one
  * insert activity. Also counts history events per period on real histories.
  *
- * Set-up: daily plans, each subscription started two days before the boundary minus a day, so
- * its first run bills period 0, catches up period 1 at once and continues as new; that second run
- * sleeps until the boundary, renews (period 2) and continues as new: a steady-state period run,
- * whose history is the `events/period` figure.
+ * Set-up: a daily plan; N subscriptions started a day before the boundary (their first run bills
+ * period 0 and sleeps to the boundary), and a few probes started four days before (runs 0-2 catch
+ * up at once, run 3 sleeps to the same boundary). Before the boundary the set-up must be quiet
+ * (every workflow asleep on its timer). `events/period` is the largest history of a probe's runs
+ * 1-3: one period each, the same size whichever period it is.
  *
  * Last line: `renewals: <n> in <t> s (<r>/s), baseline <t0> s, ratio <t/t0>, history <h> events/period`.
  */
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import type { History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createSql } from '../db/client';
 import { startEmbeddedPostgres } from '../db/embedded';
@@ -49,13 +51,18 @@ const arg = (name: string) => {
 const N = Number(arg('n') ?? 1000);
 const say = (msg: string) => console.log(`[bench] ${msg}`);
 /** Worker tuning shared by both phases, so the comparison is like for like. */
+const num = (name: string, fallback: number) => Number(arg(name) ?? fallback);
 const TUNING = {
-  maxConcurrentWorkflowTaskExecutions: 100,
-  maxConcurrentActivityTaskExecutions: 200,
-  maxConcurrentLocalActivityExecutions: 200,
-  maxConcurrentWorkflowTaskPolls: 8,
-  maxConcurrentActivityTaskPolls: 8,
+  maxConcurrentWorkflowTaskExecutions: num('wft', 100),
+  maxConcurrentActivityTaskExecutions: num('acts', 100),
+  maxConcurrentLocalActivityExecutions: num('acts', 100),
+  maxConcurrentWorkflowTaskPolls: num('polls', 8),
+  maxConcurrentActivityTaskPolls: num('polls', 8),
   maxCachedWorkflows: Math.max(2000, N * 2),
+  workflowThreadPoolSize: 2,
+  // A busy worker may take a while to get to a cached workflow's task: waiting beats the
+  // default 10 s timeout, after which the task moves to the normal queue and is replayed.
+  stickyQueueScheduleToStartTimeout: '60s',
 };
 
 async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>) {
@@ -77,6 +84,59 @@ async function waitCount(count: () => Promise<number>, target: number, what: str
   }
 }
 
+/** Where the time of a renewal goes, from the histories of a sample of boundary runs. */
+async function explain(runs: { workflowId: string; runId: string }[]) {
+  const gaps = new Map<string, number[]>();
+  for (const { workflowId, runId } of runs) {
+    const events = (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events!;
+    const at = (i: number) => {
+      const t = events[i]!.eventTime!;
+      return Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6);
+    };
+    const name = (i: number) => String(events[i]!.eventType).replace('EVENT_TYPE_', '');
+    for (let i = 1; i < events.length; i++) {
+      const k = `${name(i - 1)} -> ${name(i)}`;
+      gaps.set(k, [...(gaps.get(k) ?? []), at(i) - at(i - 1)]);
+    }
+  }
+  for (const [k, v] of gaps) {
+    v.sort((a, b) => a - b);
+    say(`  ${k}: median ${v[v.length >> 1]} ms, max ${v.at(-1)} ms`);
+  }
+}
+
+/** The runs of a continue-as-new chain that have ended, with their history sizes. */
+async function runChain(workflowId: string, firstRunId: string) {
+  const runs: { runId: string; events: number }[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: History = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const events = history.events ?? [];
+    const next: string | null | undefined =
+      events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (!next) break; // the current run, still going
+    runs.push({ runId, events: events.length });
+    runId = next;
+  }
+  return runs;
+}
+
+/** Waits until none of the workflows has a task in flight (each sleeps on its timer). */
+async function waitIdle(workflowIds: string[]) {
+  const busy = async () => {
+    let n = 0;
+    await pool(workflowIds, 20, async (id) => {
+      const d = await client.workflow.getHandle(id).describe();
+      if (d.raw.pendingWorkflowTask || (d.raw.pendingActivities?.length ?? 0) > 0) n++;
+    });
+    return n;
+  };
+  for (let i = 0; (await busy()) > 0; i++) {
+    if (i > 600) throw new Error('set-up never went quiet');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function sleepUntil(ms: number) {
   await new Promise((r) => setTimeout(r, Math.max(0, ms - Date.now())));
 }
@@ -84,7 +144,7 @@ async function sleepUntil(ms: number) {
 const dir = await mkdtemp(join(tmpdir(), 'tally-bench-renewals-'));
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const pg = await startEmbeddedPostgres();
-const sql = createSql(pg.url, { max: 60 });
+const sql = createSql(pg.url, { max: num('pool', 40) });
 await migrate(sql);
 
 // The dev server, headless, its SQLite file in the temp dir, our search attributes registered.
@@ -156,7 +216,7 @@ try {
     ...TUNING,
   });
   const baselineRun = baselineWorker.run();
-  const baselineAt = Date.now() + 20_000 + N * 25;
+  const baselineAt = Date.now() + 20_000 + N * 30;
   say(
     `baseline: starting ${N} workflows, all timers at +${((baselineAt - Date.now()) / 1000).toFixed(0)} s`,
   );
@@ -213,9 +273,16 @@ try {
   });
   const terms = snapshotTerms(plan);
   const boundary = Date.now() + 30_000 + N * 40;
-  const anchor = boundary - 2 * DAY;
-  const subs = Array.from({ length: N }, () => ({ id: newId('sub'), clientId: newId('cli') }));
-  for (let i = 0; i < N; i += 1000) {
+  // N subscriptions whose first period ends at the boundary, and a few probes started four
+  // periods back, whose runs 1-3 catch up at once and whose run 3 sleeps to the same boundary:
+  // their histories show the size of a period's run after several periods.
+  const PROBES = 5;
+  const subs = Array.from({ length: N + PROBES }, (_, i) => ({
+    id: newId('sub'),
+    clientId: newId('cli'),
+    anchor: boundary - (i < N ? 1 : 4) * DAY,
+  }));
+  for (let i = 0; i < subs.length; i += 1000) {
     const chunk = subs.slice(i, i + 1000);
     await sql`insert into clients ${sql(chunk.map((s) => ({ id: s.clientId, agency_id: agency.id, name: s.clientId })))}`;
     await sql`insert into subscriptions ${sql(
@@ -227,7 +294,7 @@ try {
         terms: sql.json({ ...terms, rateMinorPerMinute: null } as never) as never,
         billing_mode: 'manual',
         status: 'active',
-        start_at: new Date(anchor),
+        start_at: new Date(s.anchor),
         workflow_id: subscriptionWorkflowId(s.id),
       })),
     )}`;
@@ -245,7 +312,7 @@ try {
       terms,
       rateMinorPerMinute: null,
       agentIds: [],
-      startAtMs: anchor,
+      startAtMs: s.anchor,
       coupon: null,
     };
     const handle = await client.workflow.start('subscriptionWorkflow', {
@@ -262,17 +329,20 @@ try {
     });
     firstRuns.set(s.id, handle.firstExecutionRunId);
   });
-  const requestsOf = async (period: number) =>
+  const count = async (where: 'before' | 'at') =>
     (
       await sql<{ n: number }[]>`
-        select count(*)::int as n from payment_requests where period_index = ${period}`
+        select count(*)::int as n from payment_requests
+        where ${where === 'at' ? sql`issued_at = ${new Date(boundary)}` : sql`issued_at < ${new Date(boundary)}`}`
     )[0]!.n;
-  await waitCount(() => requestsOf(1), N, 'set-up (periods 0 and 1)');
+  // Set-up: every first request (and the probes' catch-up requests) stored, every run asleep.
+  await waitCount(() => count('before'), N + 4 * PROBES, 'set-up requests');
+  await waitIdle(subs.map((s) => subscriptionWorkflowId(s.id)));
   if (Date.now() > boundary - 2000)
     throw new Error('set-up ran past the boundary; raise the lead and run again');
   say(`renewals: set-up done ${((boundary - Date.now()) / 1000).toFixed(0)} s before the boundary`);
   await sleepUntil(boundary);
-  const renewalsDone = await waitCount(() => requestsOf(2), N, 'renewal requests');
+  const renewalsDone = await waitCount(() => count('at'), N + PROBES, 'renewal requests');
   const t = (renewalsDone - boundary) / 1000;
   say(`renewals: ${N} cycle requests stored ${t.toFixed(2)} s after the boundary`);
 
@@ -283,31 +353,28 @@ try {
       group by 1, 2 having count(*) > 1) d`;
   if (dupes!.n > 0) throw new Error(`${dupes!.n} periods have more than one request`);
 
-  // History per period: the run that slept to the boundary and renewed, on a sample.
-  const sizes: number[] = [];
-  for (const s of subs.slice(0, 5)) {
-    const first = await client.workflow
-      .getHandle(subscriptionWorkflowId(s.id), firstRuns.get(s.id))
-      .fetchHistory();
-    const next =
-      first.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes!.newExecutionRunId!;
-    const handle = client.workflow.getHandle(subscriptionWorkflowId(s.id), next);
-    let history = await handle.fetchHistory();
-    // The boundary run ends with continue-as-new a moment after its request is stored.
-    for (
-      let i = 0;
-      !history.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes && i < 100;
-      i++
-    ) {
+  // History per period, measured: every run of the probes (one period each).
+  const chains: number[][] = [];
+  const boundaryRuns: { workflowId: string; runId: string }[] = [];
+  for (const s of subs.slice(N)) {
+    let runs = await runChain(subscriptionWorkflowId(s.id), firstRuns.get(s.id)!);
+    // Run 3 continues as new a moment after its request is stored.
+    for (let i = 0; runs.length < 4 && i < 100; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      history = await handle.fetchHistory();
+      runs = await runChain(subscriptionWorkflowId(s.id), firstRuns.get(s.id)!);
     }
-    sizes.push(history.events!.length);
+    chains.push(runs.map((r) => r.events));
+    boundaryRuns.push({ workflowId: subscriptionWorkflowId(s.id), runId: runs[3]!.runId });
   }
   say(
-    `history of the boundary run (one period) on ${sizes.length} subscriptions: ${sizes.join(', ')} events`,
+    `history per run (periods 0-3, run 3 slept to the boundary): ${chains.map((c) => c.join('/')).join(', ')}`,
   );
-  const h = Math.max(...sizes);
+  const h = Math.max(...chains.flatMap((c) => c.slice(1)));
+  if (process.argv.includes('--explain')) {
+    for (const s of subs.slice(0, 40))
+      boundaryRuns.push({ workflowId: subscriptionWorkflowId(s.id), runId: firstRuns.get(s.id)! });
+    await explain(boundaryRuns);
+  }
 
   worker.shutdown();
   await workerRun;

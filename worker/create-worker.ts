@@ -25,6 +25,7 @@ export interface CreateWorkerOptions {
     | 'maxConcurrentWorkflowTaskPolls'
     | 'maxCachedWorkflows'
     | 'workflowThreadPoolSize'
+    | 'stickyQueueScheduleToStartTimeout'
   >;
   /** Run the webhook sweeper next to the worker (default true). */
   sweepWebhooks?: boolean;

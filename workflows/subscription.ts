@@ -77,12 +77,15 @@ const retry = {
   maximumInterval: '1 minute',
   nonRetryableErrorTypes: [...DOMAIN_ERRORS],
 };
-const { commitSubscription, renewSubscription } = proxyActivities<Activities>({
+const { commitSubscription } = proxyActivities<Activities>({
   startToCloseTimeout: '20 seconds',
   retry,
 });
-// A local activity: no task queue round trip and one marker in history, at every renewal.
-const { getPeriodUsage, readLiveUsage } = proxyLocalActivities<Activities>({
+// Local activities run inside the workflow task that asks for them: no task queue round trip,
+// one marker in history. A renewal is one: the timer fires, the period closes and its request
+// is stored, and the run continues as new, all in one workflow task. They are idempotent, so a
+// worker crash that makes the task run again does no harm.
+const { getPeriodUsage, readLiveUsage, renewSubscription } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '20 seconds',
   retry,
 });
@@ -157,6 +160,16 @@ function toView(input: SubscriptionInput, s: SubscriptionState, nowMs: number): 
 
 const rejection = (type: string, message: string) => ApplicationFailure.create({ type, message });
 
+/**
+ * The renewal runs in the workflow task in which its period ends (a local activity). An update
+ * that changes what it bills (payment, cancel, change, coupon) and lands in that task would
+ * race it, so it is refused for that moment; the API retries it a moment later.
+ */
+function assertNotRenewing(state: SubscriptionState): void {
+  if (state.status !== 'canceled' && workflowNowMs() >= state.periodEndMs)
+    throw rejection('RenewalInProgress', 'the subscription is renewing; try again in a moment');
+}
+
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
   const state = input.state ?? initialState(input);
   const ids = {
@@ -217,9 +230,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   }
 
   /** Deadlines that have come: pending requests turn overdue, and the status follows. */
-  function refresh(): void {
+  function refresh(now = workflowNowMs()): void {
     if (state.status === 'canceled' || state.status === 'scheduled') return;
-    const now = workflowNowMs();
     for (const r of newlyOverdue(state, now)) {
       r.status = 'overdue';
       effects.requestUpdates.push({
@@ -300,7 +312,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   async function commit<R extends RenewResult | CommitResult = CommitResult>(
     renewal?: Pick<RenewInput, 'before' | 'billable' | 'request' | 'closedAtMs'>,
   ): Promise<R> {
-    refresh();
+    // A renewal reads the clock at its boundary: the same in every attempt of its task.
+    refresh(renewal ? renewal.closedAtMs : workflowNowMs());
     const upto = requested;
     const batch = effects;
     effects = noEffects();
@@ -434,7 +447,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     const billable = billed && state.status !== 'blocked';
     const issuedAtMs = shape.next.startMs; // dated at the boundary, not when a busy worker ran
     const request = {
-      requestId: newRequestId(uuid4(), workflowNowMs()),
+      // From the boundary, not the clock: a retried task must choose the same id.
+      requestId: newRequestId(uuid4(), issuedAtMs),
       issuedAtMs,
       ...deadlines(issuedAtMs, shape.terms),
     };
@@ -457,7 +471,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       before,
       billable,
       request,
-      closedAtMs: workflowNowMs(),
+      closedAtMs: shape.closed.endMs,
     });
     // A coupon attached while the renewal ran applies from the next request: keep it.
     if (state.coupon === couponBefore) state.coupon = result.couponAfter;
@@ -510,6 +524,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
     {
       validator: ({ requestId, status }) => {
+        assertNotRenewing(state);
         if (state.status === 'canceled')
           throw rejection('SubscriptionCanceled', 'the subscription is canceled');
         if (!['paid', 'failed', 'canceled'].includes(status))
@@ -549,6 +564,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
     {
       validator: (request) => {
+        assertNotRenewing(state);
         if (state.status === 'canceled' || cancelRequest !== null)
           throw rejection('SubscriptionCanceled', 'the subscription is already canceled');
         if (request.when !== 'now' && request.when !== 'period_end')
@@ -600,6 +616,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
     {
       validator: ({ terms, rateMinorPerMinute }) => {
+        assertNotRenewing(state);
         if (state.status === 'canceled' || cancelRequest !== null)
           throw rejection('SubscriptionCanceled', 'the subscription is canceled');
         if (state.status === 'blocked')
@@ -633,6 +650,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
     {
       validator: (coupon: AppliedCoupon | null) => {
+        assertNotRenewing(state);
         if (state.status === 'canceled' || cancelRequest !== null)
           throw rejection('SubscriptionCanceled', 'the subscription is canceled');
         if (coupon && coupon.remaining !== null && coupon.remaining < 1)

@@ -23,7 +23,7 @@ import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../e
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { rejectionType, toApiError } from './workflow-updates';
+import { rejectionType, sendWhileRenewing, toApiError } from './workflow-updates';
 
 const MarkSchema = z.object({
   status: z.enum(['paid', 'failed', 'canceled']),
@@ -244,17 +244,19 @@ export function paymentRequestRoutes() {
       let viaWorkflow = sub !== null && sub.status !== 'canceled';
       if (viaWorkflow) {
         try {
-          await temporal.workflow
-            .getHandle(subscriptionWorkflowId(sub!.id))
-            .executeUpdate(recordPaymentUpdate, {
-              args: [
-                {
-                  requestId: id,
-                  status: mark.status,
-                  externalReference: mark.externalReference ?? null,
-                },
-              ],
-            });
+          await sendWhileRenewing(() =>
+            temporal.workflow
+              .getHandle(subscriptionWorkflowId(sub!.id))
+              .executeUpdate(recordPaymentUpdate, {
+                args: [
+                  {
+                    requestId: id,
+                    status: mark.status,
+                    externalReference: mark.externalReference ?? null,
+                  },
+                ],
+              }),
+          );
         } catch (err) {
           const type = rejectionType(err);
           // Ended meanwhile: the workflow no longer owns the request.
@@ -262,6 +264,8 @@ export function paymentRequestRoutes() {
             viaWorkflow = false;
           } else if (type === 'RequestNotOpen' || type === 'InvalidTransition') {
             throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
+          } else if (err instanceof ApiError) {
+            throw err;
           } else {
             toApiError(err);
           }

@@ -49,7 +49,7 @@ import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
 import { checkClientRate } from './clients';
-import { rejectionType, updateSubscription } from './workflow-updates';
+import { rejectionType, sendWhileRenewing, updateSubscription } from './workflow-updates';
 
 const Status = z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']);
 
@@ -208,9 +208,11 @@ export async function applyClientRateChange(
   const sub = await getLiveSubscription(deps.sql, agencyId, clientId);
   if (!sub || sub.status === 'blocked') return null;
   try {
-    return await deps.temporal.workflow
-      .getHandle(subscriptionWorkflowId(sub.id))
-      .executeUpdate(changeTermsUpdate, { args: [{ rateMinorPerMinute }] });
+    return await sendWhileRenewing(() =>
+      deps.temporal.workflow
+        .getHandle(subscriptionWorkflowId(sub.id))
+        .executeUpdate(changeTermsUpdate, { args: [{ rateMinorPerMinute }] }),
+    );
   } catch (err) {
     // Canceled or blocked in the meantime: there is nothing left to change.
     const type = rejectionType(err);

@@ -39,10 +39,35 @@ export function toApiError(err: unknown): never {
     }
     throw new ApiError('unprocessable', message);
   }
+  if (err instanceof ApiError) throw err;
   if (err instanceof WorkflowNotFoundError) {
     throw new ApiError('conflict', 'the subscription has ended');
   }
   throw err;
+}
+
+const RENEWAL_RETRY_MS = [50, 100, 200, 400, 800, 1500];
+
+/**
+ * Sends an update, again a moment later while the workflow answers that it is renewing (the
+ * renewal takes one workflow task, milliseconds unless the worker is far behind).
+ */
+export async function sendWhileRenewing<R>(send: () => Promise<R>): Promise<R> {
+  for (const wait of RENEWAL_RETRY_MS) {
+    try {
+      return await send();
+    } catch (err) {
+      if (rejectionType(err) !== 'RenewalInProgress') throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  try {
+    return await send();
+  } catch (err) {
+    if (rejectionType(err) === 'RenewalInProgress')
+      throw new ApiError('unavailable', 'the subscription is renewing; try again in a few seconds');
+    throw err;
+  }
 }
 
 /** Runs an update on subscription `id`'s workflow, mapping rejections to API errors. */
@@ -53,7 +78,7 @@ export async function updateSubscription<R>(
 ): Promise<R> {
   const handle = temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
   try {
-    return await send(handle);
+    return await sendWhileRenewing(() => send(handle));
   } catch (err) {
     return toApiError(err);
   }

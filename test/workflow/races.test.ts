@@ -24,6 +24,7 @@ import {
 } from '../../workflows/definitions';
 import type { subscriptionWorkflow } from '../../workflows/subscription';
 import { createTimeSkippingEnv } from '../helpers/temporal';
+import { sendWhileRenewing } from '../../api/routes/workflow-updates';
 import { waitFor } from './harness';
 
 const terms: PlanTerms = {
@@ -143,7 +144,9 @@ describe('handlers during a renewal', () => {
   it('a cancel during the renewal ends the subscription instead of deadlocking', async () => {
     const { handle } = await startSubscription();
     const sleeping = await holdRenewal(handle);
-    const cancel = handle.executeUpdate(cancelUpdate, { args: [{ when: 'now', reason: 'race' }] });
+    const cancel = sendWhileRenewing(() =>
+      handle.executeUpdate(cancelUpdate, { args: [{ when: 'now', reason: 'race' }] }),
+    );
     await new Promise((r) => setTimeout(r, 200));
     gate!.open();
     await sleeping;
@@ -186,11 +189,15 @@ describe('handlers during a renewal', () => {
       duration: 'once' as const,
       remaining: 1,
     };
-    const attach = handle.executeUpdate(setCouponUpdate, { args: [coupon] });
+    const attach = sendWhileRenewing(() =>
+      handle.executeUpdate(setCouponUpdate, { args: [coupon] }),
+    );
     const renewal = renewals.at(-1)!;
-    const pay = handle.executeUpdate(recordPaymentUpdate, {
-      args: [{ requestId: renewal.request.requestId, status: 'paid' }],
-    });
+    const pay = sendWhileRenewing(() =>
+      handle.executeUpdate(recordPaymentUpdate, {
+        args: [{ requestId: renewal.request.requestId, status: 'paid' }],
+      }),
+    );
     await new Promise((r) => setTimeout(r, 200));
     gate!.open();
     await sleeping;
