@@ -6,8 +6,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boundaryMs } from '../../billing/periods';
-import { onClientRateChanged } from '../../api/hooks';
-import { createLogger } from '../../lib/logger';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {
   createClient,
@@ -143,18 +141,11 @@ describe('changes to a running subscription', () => {
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
     await waitForRequests(h.api, sub.id, 1);
-    await onClientRateChanged(
-      {
-        sql: h.db.sql,
-        temporal: h.env.client,
-        log: createLogger('silent'),
-        platformRateMinorPerMinute: '15',
-        adminKey: undefined,
-      },
-      h.api.agencyId,
-      client.id,
-      '30',
-    );
+    // The client's rate changes through the clients route, which tells the subscription.
+    const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
+      rateMinorPerMinute: '30',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     const live = await liveState(h, sub.id);
     expect(live.rateMinorPerMinute).toBe('25');
     expect(live.pendingChange).toMatchObject({
