@@ -40,8 +40,11 @@ export interface PeriodUsageInput {
 
 export interface SubscriptionActivityDeps {
   sql: Sql;
-  /** Closes a period's usage (the usage pools); without it, a period has no usage. */
-  periodUsage?: (input: PeriodUsageInput) => Promise<PeriodUsage>;
+  /**
+   * Closes a period's usage (the usage pools), inside the given transaction; without it, a
+   * period has no usage.
+   */
+  periodUsage?: (input: PeriodUsageInput, tx: AnySql) => Promise<PeriodUsage>;
 }
 
 export interface RequestUpdate {
@@ -255,8 +258,11 @@ async function commitIn(tx: AnySql, input: CommitInput): Promise<AccessChange | 
 
 export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionActivityDeps) {
   /** Runs a commit, then hands a webhook it queued to its delivery workflow. */
-  async function commitAndDispatch(run: (tx: AnySql) => Promise<AccessChange | null>) {
-    const change = await sql.begin(run);
+  async function commitAndDispatch<T extends { change: AccessChange | null }>(
+    run: (tx: AnySql) => Promise<T>,
+  ) {
+    const done = await sql.begin(run);
+    const change = done.change;
     if (change?.deliveryId) {
       // Committed: start its delivery now; if this fails the sweeper starts it later.
       await dispatchDeliveries(sql, Context.current().client, [change.deliveryId]).catch(
@@ -266,15 +272,19 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
           }),
       );
     }
-    return change
+    const access = change
       ? { allowed: change.state.allowed, reasons: change.state.reasons, version: change.version }
       : null;
+    return { ...done, access };
   }
 
   return {
     /** Stores everything one workflow step decided, in one transaction. */
     async commitSubscription(input: CommitInput): Promise<CommitResult> {
-      return { access: await commitAndDispatch((tx) => commitIn(tx, input)) };
+      const { access } = await commitAndDispatch(async (tx) => ({
+        change: await commitIn(tx, input),
+      }));
+      return { access };
     },
 
     /**
@@ -290,38 +300,45 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
         startMs: before.periodStartMs,
         endMs: before.periodEndMs,
       };
-      const usage = periodUsage
-        ? await periodUsage({
-            agencyId: input.agencyId,
-            clientId: input.clientId,
-            subscriptionId: input.subscriptionId,
-            period: closed,
-            final: false,
-            terms: before.terms,
-            rateMinorPerMinute: before.rateMinorPerMinute ?? before.terms.overageRateMinorPerMinute,
-          })
-        : NO_USAGE;
-      const plan = planRenewal(before, usage);
-      const couponAfter = input.billable ? plan.couponAfter : before.coupon;
-      const issue: IssueRequest | null =
-        input.billable && shouldIssue(true, plan.draft)
-          ? { ...input.request, kind: 'cycle', periodIndex: plan.next.index, draft: plan.draft }
-          : null;
-      // The mirror's coupon is the one after this request, which only the draft tells.
-      const mirror = { ...input.mirror, coupon: couponAfter };
-      const access = await commitAndDispatch((tx) =>
-        commitIn(tx, {
+      // One transaction: the usage close and what it bills are stored together.
+      const done = await commitAndDispatch(async (tx) => {
+        const usage = periodUsage
+          ? await periodUsage(
+              {
+                agencyId: input.agencyId,
+                clientId: input.clientId,
+                subscriptionId: input.subscriptionId,
+                period: closed,
+                final: false,
+                terms: before.terms,
+                rateMinorPerMinute:
+                  before.rateMinorPerMinute ?? before.terms.overageRateMinorPerMinute,
+              },
+              tx,
+            )
+          : NO_USAGE;
+        const plan = planRenewal(before, usage);
+        const couponAfter = input.billable ? plan.couponAfter : before.coupon;
+        const issue: IssueRequest | null =
+          input.billable && shouldIssue(true, plan.draft)
+            ? { ...input.request, kind: 'cycle', periodIndex: plan.next.index, draft: plan.draft }
+            : null;
+        // The mirror's coupon is the one after this request, which only the draft tells.
+        const change = await commitIn(tx, {
           ...input,
-          mirror,
+          mirror: { ...input.mirror, coupon: couponAfter },
           issue,
           closedPeriod: { period: closed, usage, closedAtMs: input.closedAtMs },
-        }),
-      );
+        });
+        return { change, usage, couponAfter, issue };
+      });
       return {
-        access,
-        usage,
-        couponAfter,
-        issued: issue ? { id: issue.requestId, totalMinor: issue.draft.totalMinor } : null,
+        access: done.access,
+        usage: done.usage,
+        couponAfter: done.couponAfter,
+        issued: done.issue
+          ? { id: done.issue.requestId, totalMinor: done.issue.draft.totalMinor }
+          : null,
       };
     },
   };

@@ -110,11 +110,12 @@ export function createUsageActivities({ sql }: UsageActivityDeps) {
     /**
      * Closes a period: counts its events (and late events of earlier periods) exactly once,
      * spends the pools, debits the wallet, and returns the usage the request bills. Idempotent:
-     * a retry returns what the first close stored.
+     * a retry returns what the first close stored. `within`: run inside the caller's transaction
+     * (a renewal stores its request in the same one); otherwise in its own.
      */
-    async getPeriodUsage(input: CloseInput): Promise<PeriodUsage> {
+    async getPeriodUsage(input: CloseInput, within?: AnySql): Promise<PeriodUsage> {
       const { subscriptionId, clientId, agencyId, period } = input;
-      return sql.begin(async (tx) => {
+      const close = async (tx: AnySql): Promise<PeriodUsage> => {
         // Waits for in-flight ingest of this subscription and holds new ingest off until commit.
         if (!(await lockSubscriptionUsage(tx, subscriptionId))) {
           throw ApplicationFailure.create({
@@ -218,7 +219,8 @@ export function createUsageActivities({ sql }: UsageActivityDeps) {
           snapshot,
         });
         return usage;
-      });
+      };
+      return within ? close(within) : sql.begin(close);
     },
   };
 }
