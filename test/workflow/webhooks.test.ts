@@ -97,9 +97,13 @@ describe('access webhooks', () => {
     // The payload's id is the feed's access.changed event.
     const feed = await h.api.call('GET', `/v1/events?type=access.changed&clientId=${client.id}`);
     expect(feed.body.data[0].id).toBe(event.id);
-    const [row] = await h.db.sql`
-      select status, attempts from webhook_deliveries where event_id = ${event.id}`;
-    expect(row).toMatchObject({ status: 'delivered', attempts: 3 });
+    // The receiver answers before the activity records the outcome: wait for the row.
+    const row = async () =>
+      (
+        await h.db.sql`select status, attempts from webhook_deliveries where event_id = ${event.id}`
+      )[0];
+    await waitFor(async () => (await row())?.status === 'delivered', 'delivery recorded');
+    expect(await row()).toMatchObject({ status: 'delivered', attempts: 3 });
 
     // Disabling the client pauses it: pushed at once, reasons named.
     const disabled = await h.api.call('POST', `/v1/clients/${client.id}/disable`);
