@@ -54,6 +54,12 @@ export interface SubscriptionInput {
   /** When the first period starts; null means when the workflow first runs. */
   startAtMs: number | null;
   coupon: AppliedCoupon | null;
+  /**
+   * After a renewal the run continues as new within this spread (default an hour, at most a
+   * tenth of a period), at a moment fixed by the subscription id: a mass renewal stores its
+   * requests first and hands over to new runs afterwards, spread out.
+   */
+  handoverSpreadMs?: number;
   /** Carried across continue-as-new; absent on the first run. */
   state?: SubscriptionState;
 }

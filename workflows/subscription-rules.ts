@@ -174,3 +174,25 @@ export function newRequestId(randomUuid: string, nowMs: number): string {
   const time = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
   return `req_${time}7${hex.slice(13, 16)}${hex.slice(16, 32)}`;
 }
+
+export const DEFAULT_HANDOVER_SPREAD_MS = 3_600_000;
+
+/**
+ * How long after a renewal the run continues as new: a stable point in [0, spread) per
+ * subscription (FNV-1a of its id), with the spread at most a tenth of the period, so runs that
+ * renewed together hand over at different moments and never near the next period end.
+ */
+export function handoverDelayMs(
+  subscriptionId: string,
+  periodMs: number,
+  spreadMs = DEFAULT_HANDOVER_SPREAD_MS,
+): number {
+  const spread = Math.min(spreadMs, Math.floor(periodMs / 10));
+  if (spread <= 0) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < subscriptionId.length; i++) {
+    h ^= subscriptionId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % spread;
+}

@@ -62,6 +62,7 @@ import {
   deriveStatus,
   finalRequest,
   firstRequest,
+  handoverDelayMs,
   newlyOverdue,
   nextTimer,
   periodOf,
@@ -196,6 +197,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   let cancelReason: string | null = null;
   let canceledAtMs: number | null = null;
   let ended = false;
+  /** After this run's renewal: when it hands over to a new run (continue-as-new). */
+  let handoverAtMs: number | null = null;
   // A usage signal may reach the previous run after its last fold (while it settles before
   // continuing as new): that run hands over how far it was signaled, and this one folds first.
   let usageThroughSeq = Math.max(state.usageSeq, state.usageSignaledSeq ?? 0);
@@ -721,9 +724,20 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       if (cancelRequest !== null || (state.cancelAtPeriodEnd && now >= state.periodEndMs)) {
         return await end();
       }
+      // Before a second renewal (a worker far behind): at most one renewal per run.
+      if (handoverAtMs !== null && now >= handoverAtMs) return await continueAsNew();
       if (now >= state.periodEndMs) {
+        const boundary = state.periodEndMs;
         await renew();
-        return await continueAsNew();
+        // The request is stored; the hand-over to a new run can wait its turn.
+        handoverAtMs =
+          boundary +
+          handoverDelayMs(
+            input.subscriptionId,
+            state.periodEndMs - state.periodStartMs,
+            input.handoverSpreadMs,
+          );
+        continue;
       }
       if (usageThroughSeq > state.usageSeq) {
         const before = accessHolds(state).join();
@@ -737,8 +751,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       }
       if (workflowInfo().continueAsNewSuggested) return await continueAsNew();
       const timer = nextTimer(state, now);
+      const wakeAtMs = handoverAtMs === null ? timer.atMs : Math.min(timer.atMs, handoverAtMs);
       wake = false;
-      await condition(() => wake || cancelRequest !== null, Math.max(1, timer.atMs - now));
+      await condition(() => wake || cancelRequest !== null, Math.max(1, wakeAtMs - now));
     }
   } catch (err) {
     if (err instanceof Orphaned) {

@@ -13,6 +13,7 @@ import {
   deriveStatus,
   finalRequest,
   firstRequest,
+  handoverDelayMs,
   newlyOverdue,
   newRequestId,
   nextTimer,
@@ -306,6 +307,18 @@ describe('requests', () => {
     expect(newRequestId('1b4e28ba-2fa1-41d2-883f-0016d3cca427', 5)).toBe(
       newRequestId('1b4e28ba-2fa1-41d2-883f-0016d3cca427', 5),
     );
+  });
+
+  it('hands over to a new run at a stable moment within the spread, spread out across ids', () => {
+    const hour = 3_600_000;
+    const month = 30 * 86_400_000;
+    const delays = Array.from({ length: 1000 }, (_, i) => handoverDelayMs(`sub_${i}`, month));
+    expect(delays.every((d) => d >= 0 && d < hour)).toBe(true);
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(hour * 0.9);
+    expect(handoverDelayMs('sub_7', month)).toBe(handoverDelayMs('sub_7', month));
+    // Never more than a tenth of the period; no spread, no wait.
+    expect(handoverDelayMs('sub_7', 86_400_000, 10 * hour)).toBeLessThan(8_640_000);
+    expect(handoverDelayMs('sub_7', month, 0)).toBe(0);
   });
 
   it('minutes exhausted is the one hold the workflow asserts on access', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { boundaryMs } from '../../billing/periods';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
+import { handoverDelayMs } from '../../workflows/subscription-rules';
 import {
   DAY_MS,
   access,
@@ -71,16 +72,14 @@ describe('renewals', () => {
     const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
     const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 
-    const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(sub.id));
     for (let n = 1; n < 12; n++) {
       await payOpen(sub.id);
-      const run = (await handle.describe()).runId;
       await sleepUntil(h.env, boundaryMs(anchor, monthly, n));
       await waitForRequests(h.api, sub.id, n + 1);
-      // Pay in the period's own run, so every run holds the same steps.
-      await waitFor(async () => (await handle.describe()).runId !== run, 'continued as new');
     }
     await payOpen(sub.id);
+    // The last renewal's run hands over within the hour after it.
+    await h.env.sleep('1 hour');
 
     const requests = await requestsOf(h.api, sub.id);
     expect(requests).toHaveLength(12);
@@ -110,12 +109,29 @@ describe('renewals', () => {
       select index from periods where subscription_id = ${sub.id} and closed_at is not null order by index`;
     expect(closed.map((p) => p.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
-    // One run per period; every run in between holds the same steps, so the same history
-    // length: it does not grow with the periods passed.
+    // One run per period (a run renews, then hands over to the next within the hour); every
+    // run in between holds the same steps, so the same history length, however many periods
+    // have passed.
     const runs = await runHistories(subscriptionWorkflowId(sub.id));
     expect(runs).toHaveLength(12);
     const sizes = runs.map((r) => r.events!.length);
     expect(new Set(sizes.slice(1, 11)).size, `history sizes ${sizes.join(',')}`).toBe(1);
+    // Each hands over at the same moment after its renewal (fixed by the subscription id),
+    // within the hour: the requests of a mass renewal come first, the new runs after.
+    const handoverAfterRenewal = runs.slice(0, 11).map((r, k) => {
+      const t = r.events!.at(-1)!.eventTime!;
+      return (
+        Number(t.seconds) * 1000 +
+        Math.round((t.nanos ?? 0) / 1e6) -
+        boundaryMs(anchor, monthly, k + 1)
+      );
+    });
+    const delay = handoverDelayMs(sub.id, 28 * DAY_MS);
+    expect(delay).toBeLessThan(3_600_000);
+    for (const d of handoverAfterRenewal) {
+      expect(d).toBeGreaterThanOrEqual(delay);
+      expect(d).toBeLessThan(delay + 5_000); // the workflow task that hands over
+    }
     expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
     await cancelNow(sub.id);
   });
