@@ -92,29 +92,34 @@ export async function pacedLoad(o: PacedLoadOptions): Promise<PacedLoadResult> {
     complete(conn, head.startsWith('HTTP/1.1 200'));
   };
 
-  await Promise.all(
-    Array.from(
-      { length: o.connections },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const conn: Connection = {
-            socket: connect(Number(url.port), url.hostname),
-            buffer: Buffer.alloc(0),
-            dueAt: null,
-          };
-          conn.socket.setNoDelay(true);
-          conn.socket.on('data', (chunk) => onData(conn, chunk));
-          conn.socket.on('error', reject); // before connecting: the run cannot start
-          conn.socket.on('close', () => {
-            if (conn.dueAt !== null) complete(conn, null);
-          });
-          conn.socket.once('connect', () => {
-            idle.push(conn);
-            resolve();
-          });
-        }),
-    ),
-  );
+  // The server may close a keep-alive connection that sat idle (Node's keepAliveTimeout): a
+  // closed connection leaves the idle list, its request (if any) counts as an error, and a
+  // fresh one takes its place, so a quiet connection never swallows a request.
+  let running = true;
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      const conn: Connection = {
+        socket: connect(Number(url.port), url.hostname),
+        buffer: Buffer.alloc(0),
+        dueAt: null,
+      };
+      conn.socket.setNoDelay(true);
+      conn.socket.on('data', (chunk) => onData(conn, chunk));
+      conn.socket.on('error', reject); // before connecting: the run cannot start
+      conn.socket.on('close', () => {
+        const at = idle.indexOf(conn);
+        if (at >= 0) idle.splice(at, 1);
+        if (conn.dueAt !== null) complete(conn, null);
+        if (running) void open().catch(() => errors++);
+      });
+      conn.socket.once('connect', () => {
+        const next = waiting.shift();
+        if (next !== undefined) send(conn, next);
+        else idle.push(conn);
+        resolve();
+      });
+    });
+  await Promise.all(Array.from({ length: o.connections }, open));
 
   const start = performance.now();
   // Timers tick about every millisecond; each tick sends every request now due.
@@ -132,6 +137,7 @@ export async function pacedLoad(o: PacedLoadOptions): Promise<PacedLoadResult> {
   tick();
   await finished;
   const elapsed = (performance.now() - start) / 1000;
+  running = false;
   for (const conn of idle) conn.socket.destroy();
   latencies.sort((a, b) => a - b);
   return { latencies, sent, non2xx, errors, achievedRate: answered / elapsed };
