@@ -6,7 +6,7 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from './context';
-import { newApp } from './hono';
+import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorCode } from './errors';
 import { healthRoutes } from './routes/health';
 import { v1Routes } from './routes/v1';
@@ -15,7 +15,7 @@ export function createApp(deps: ApiDeps) {
   const app = newApp();
 
   app.use(async (c, next) => {
-    const requestId = c.req.header('x-request-id')?.slice(0, 64) || randomUUID();
+    const requestId = requestHeader(c, 'x-request-id')?.slice(0, 64) || randomUUID();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.header('x-request-id', requestId);

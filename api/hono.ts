@@ -21,3 +21,20 @@ export const defaultHook = (result: {
 export function newApp() {
   return new OpenAPIHono<AppEnv>({ defaultHook });
 }
+
+/**
+ * A request header, read from Node's own request when served by @hono/node-server: asking
+ * `c.req.header()` first builds a WHATWG `Headers` from every raw header, which costs more than
+ * the rest of a cached-key GET's middleware. In-process (`app.request()` in tests), Hono's.
+ */
+export function requestHeader(
+  c: { env: unknown; req: { header(name: string): string | undefined } },
+  name: Lowercase<string>,
+): string | undefined {
+  const incoming = (
+    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } }
+  )?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { findKeyByHash, hashKey } from '../../db/queries/agencies';
 import type { ApiDeps, AppEnv, KeyKind } from '../context';
 import { ApiError } from '../errors';
+import { requestHeader } from '../hono';
 import { KeyCache } from './key-cache';
 
 /** One key cache per API instance (per deps), created on first use. */
@@ -31,7 +32,7 @@ function bearer(header: string | undefined): string | null {
 
 /** Authenticates an agency or ingest key and sets `agencyId` and `keyKind`. */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const key = bearer(c.req.header('authorization'));
+  const key = bearer(requestHeader(c, 'authorization'));
   if (!key) throw new ApiError('unauthorized', 'send an API key as "Authorization: Bearer <key>"');
   const hash = hashKey(key);
   // c.get, not c.var: c.var copies every variable into a new object on each access.
@@ -66,7 +67,7 @@ export function requireKeyKind(...kinds: KeyKind[]) {
 /** The platform admin key (TALLY_ADMIN_KEY), compared in constant time. */
 export const requireAdminKey = createMiddleware<AppEnv>(async (c, next) => {
   const expected = c.var.deps.adminKey;
-  const key = bearer(c.req.header('authorization'));
+  const key = bearer(requestHeader(c, 'authorization'));
   if (!expected)
     throw new ApiError(
       'forbidden',
