@@ -188,6 +188,23 @@ describe('Idempotency-Key', () => {
     expect(stored[0]!.r).not.toContain(first.body.key);
   });
 
+  it('replays a webhook secret rotation without the secret, rotating once, storing no secret', async () => {
+    const first = await post('/v1/agency/webhook-secret/rotate', undefined, 'k-rotate');
+    expect(first.status).toBe(200);
+    expect(first.body.webhookSecret).toEqual(expect.any(String));
+    const second = await post('/v1/agency/webhook-secret/rotate', undefined, 'k-rotate');
+    expect(second.status).toBe(200);
+    expect(second.headers.get('Idempotent-Replayed')).toBe('true');
+    expect(second.body).toEqual({ ...first.body, webhookSecret: null });
+    const current =
+      await db.sql`select webhook_secret as s from agencies where id = ${api.agencyId}`;
+    expect(current[0]!.s).toBe(first.body.webhookSecret);
+    const stored =
+      await db.sql`select response::text as r from idempotency_keys where key = 'k-rotate'`;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.r).not.toContain(first.body.webhookSecret);
+  });
+
   it('covers agency creation with the admin key, scoped to the platform', async () => {
     const create = () =>
       api.call('POST', '/v1/agencies', { name: 'Idempotent Agency' }, ADMIN_KEY, {
