@@ -12,20 +12,10 @@ import {
   updatePack,
   type PackRow,
 } from '../../db/queries/packs';
-import { newId } from '../../lib/ids';
 import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
-import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import {
-  Currency,
-  IdParam,
-  iso,
-  jsonBody,
-  jsonResponse,
-  MinorAmount,
-  Timestamp,
-  updateSchemaOf,
-} from '../schemas';
+import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './catalog';
 
 const PackFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -39,97 +29,34 @@ const PackFieldsSchema = z.object({
   currency: Currency,
 });
 
-export const PackSchema = PackFieldsSchema.extend({
-  id: z.string(),
-  object: z.literal('pack'),
-  archivedAt: Timestamp.nullable(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-}).openapi('Pack');
+export const PackSchema = catalogEntrySchema(PackFieldsSchema, 'pack', 'Pack');
 
-export function presentPack(p: PackRow) {
-  return {
-    object: 'pack' as const,
-    ...p,
-    archivedAt: iso(p.archivedAt),
-    createdAt: p.createdAt.toISOString(),
-    updatedAt: p.updatedAt.toISOString(),
-  };
-}
+export const presentPack = (p: PackRow) => presentCatalogEntry('pack', p);
 
-export const IncludeArchivedQuery = z.object({
-  includeArchived: z
-    .enum(['true', 'false'])
-    .default('false')
-    .openapi({ description: 'Also list archived entries' }),
-});
+/** Client packs list with the same query. */
+export { IncludeArchivedQuery } from './catalog';
 
 const tags = ['packs'];
 
 export function packRoutes() {
   const app = newApp();
+  const catalog = catalogRoutes(app, {
+    path: '/packs',
+    tags,
+    noun: 'pack',
+    idPrefix: 'pck',
+    fields: PackFieldsSchema,
+    schema: PackSchema,
+    pageName: 'PackPage',
+    present: presentPack,
+    descriptions: { entry: 'The pack', page: 'A page of packs', archived: 'The archived pack' },
+    queries: { insert: insertPack, list: listPacks, get: getPack, archive: archivePack },
+  });
+  catalog.create('Create an add-on pack');
+  catalog.list('List packs (active only unless includeArchived)');
+  catalog.get('Get a pack');
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/packs',
-      tags,
-      summary: 'Create an add-on pack',
-      request: { body: jsonBody(PackFieldsSchema) },
-      responses: { 201: jsonResponse(PackSchema, 'The pack'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const pack = await insertPack(
-        c.var.deps.sql,
-        c.var.agencyId,
-        newId('pck'),
-        c.req.valid('json'),
-      );
-      return c.json(presentPack(pack), 201);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/packs',
-      tags,
-      summary: 'List packs (active only unless includeArchived)',
-      request: { query: PageQuerySchema.extend(IncludeArchivedQuery.shape) },
-      responses: {
-        200: jsonResponse(pageSchema(PackSchema, 'PackPage'), 'A page of packs'),
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const rows = await listPacks(c.var.deps.sql, {
-        agencyId: c.var.agencyId,
-        includeArchived: q.includeArchived === 'true',
-        after: q.after,
-        limit: q.limit,
-      });
-      return c.json(pageOf(rows.map(presentPack), q.limit), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/packs/{id}',
-      tags,
-      summary: 'Get a pack',
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(PackSchema, 'The pack'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const pack = await getPack(c.var.deps.sql, c.var.agencyId, id);
-      if (!pack) throw notFound('pack', id);
-      return c.json(presentPack(pack), 200);
-    },
-  );
-
+  // Not the standard update: a pack assigned to clients keeps its currency.
   app.openapi(
     createRoute({
       method: 'patch',
@@ -167,22 +94,7 @@ export function packRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/packs/{id}/archive',
-      tags,
-      summary: 'Archive a pack: it can no longer be assigned, and clients no longer see it',
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(PackSchema, 'The archived pack'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const pack = await archivePack(c.var.deps.sql, c.var.agencyId, id);
-      if (!pack) throw notFound('pack', id);
-      return c.json(presentPack(pack), 200);
-    },
-  );
+  catalog.archive('Archive a pack: it can no longer be assigned, and clients no longer see it');
 
   return app;
 }
