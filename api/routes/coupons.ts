@@ -12,12 +12,10 @@ import {
   renameCoupon,
   type CouponRow,
 } from '../../db/queries/coupons';
-import { newId } from '../../lib/ids';
 import { commonErrorResponses, invalidField, notFound } from '../errors';
 import { newApp } from '../hono';
-import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { Currency, IdParam, iso, jsonBody, jsonResponse, MinorAmount, Timestamp } from '../schemas';
-import { IncludeArchivedQuery } from './packs';
+import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount } from '../schemas';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './catalog';
 
 const PercentOff = z
   .string()
@@ -49,13 +47,7 @@ const CouponFieldsSchema = z.object({
     .openapi({ description: 'For `repeating` coupons: how many periods' }),
 });
 
-const CouponSchema = CouponFieldsSchema.extend({
-  id: z.string(),
-  object: z.literal('coupon'),
-  archivedAt: Timestamp.nullable(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-}).openapi('Coupon');
+const CouponSchema = catalogEntrySchema(CouponFieldsSchema, 'coupon', 'Coupon');
 
 type CouponInput = z.infer<typeof CouponFieldsSchema>;
 
@@ -82,78 +74,33 @@ function checkCoupon(c: CouponInput): CouponInput {
   return { ...c, percentOff: c.percentOff === null ? null : normalizeRate(c.percentOff) };
 }
 
-function presentCoupon(c: CouponRow) {
-  return {
-    object: 'coupon' as const,
-    ...c,
-    archivedAt: iso(c.archivedAt),
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
-}
+const presentCoupon = (c: CouponRow) => presentCatalogEntry('coupon', c);
 
 const tags = ['coupons'];
 
 export function couponRoutes() {
   const app = newApp();
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/coupons',
-      tags,
-      summary: 'Create a coupon',
-      request: { body: jsonBody(CouponFieldsSchema) },
-      responses: { 201: jsonResponse(CouponSchema, 'The coupon'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const body = checkCoupon(c.req.valid('json'));
-      const coupon = await insertCoupon(c.var.deps.sql, c.var.agencyId, newId('cpn'), body);
-      return c.json(presentCoupon(coupon), 201);
+  const catalog = catalogRoutes(app, {
+    path: '/coupons',
+    tags,
+    noun: 'coupon',
+    idPrefix: 'cpn',
+    fields: CouponFieldsSchema,
+    schema: CouponSchema,
+    pageName: 'CouponPage',
+    present: presentCoupon,
+    descriptions: {
+      entry: 'The coupon',
+      page: 'A page of coupons',
+      archived: 'The archived coupon',
     },
-  );
+    queries: { insert: insertCoupon, list: listCoupons, get: getCoupon, archive: archiveCoupon },
+  });
+  catalog.create('Create a coupon', checkCoupon);
+  catalog.list('List coupons (active only unless includeArchived)');
+  catalog.get('Get a coupon');
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/coupons',
-      tags,
-      summary: 'List coupons (active only unless includeArchived)',
-      request: { query: PageQuerySchema.extend(IncludeArchivedQuery.shape) },
-      responses: {
-        200: jsonResponse(pageSchema(CouponSchema, 'CouponPage'), 'A page of coupons'),
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const rows = await listCoupons(c.var.deps.sql, {
-        agencyId: c.var.agencyId,
-        includeArchived: q.includeArchived === 'true',
-        after: q.after,
-        limit: q.limit,
-      });
-      return c.json(pageOf(rows.map(presentCoupon), q.limit), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/coupons/{id}',
-      tags,
-      summary: 'Get a coupon',
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(CouponSchema, 'The coupon'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const coupon = await getCoupon(c.var.deps.sql, c.var.agencyId, id);
-      if (!coupon) throw notFound('coupon', id);
-      return c.json(presentCoupon(coupon), 200);
-    },
-  );
-
+  // Not the standard update: only the name changes.
   app.openapi(
     createRoute({
       method: 'patch',
@@ -179,25 +126,7 @@ export function couponRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/coupons/{id}/archive',
-      tags,
-      summary: 'Archive a coupon: it can no longer be added to subscriptions',
-      request: { params: IdParam },
-      responses: {
-        200: jsonResponse(CouponSchema, 'The archived coupon'),
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const coupon = await archiveCoupon(c.var.deps.sql, c.var.agencyId, id);
-      if (!coupon) throw notFound('coupon', id);
-      return c.json(presentCoupon(coupon), 200);
-    },
-  );
+  catalog.archive('Archive a coupon: it can no longer be added to subscriptions');
 
   return app;
 }
