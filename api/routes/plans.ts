@@ -10,7 +10,6 @@ import {
   updatePlan,
   type PlanRow,
 } from '../../db/queries/plans';
-import { newId } from '../../lib/ids';
 import {
   ApiError,
   commonErrorResponses,
@@ -23,14 +22,13 @@ import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import {
   Currency,
   IdParam,
-  iso,
   jsonBody,
   jsonResponse,
   MinorAmount,
   Rate,
-  Timestamp,
   updateSchemaOf,
 } from '../schemas';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './catalog';
 
 const PlanFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -66,23 +64,9 @@ const PlanFieldsSchema = z.object({
   taxBehavior: z.enum(['inclusive', 'exclusive']).default('exclusive'),
 });
 
-const PlanSchema = PlanFieldsSchema.extend({
-  id: z.string(),
-  object: z.literal('plan'),
-  archivedAt: Timestamp.nullable(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-}).openapi('Plan');
+const PlanSchema = catalogEntrySchema(PlanFieldsSchema, 'plan', 'Plan');
 
-export function presentPlan(p: PlanRow) {
-  return {
-    object: 'plan' as const,
-    ...p,
-    archivedAt: iso(p.archivedAt),
-    createdAt: p.createdAt.toISOString(),
-    updatedAt: p.updatedAt.toISOString(),
-  };
-}
+export const presentPlan = (p: PlanRow) => presentCatalogEntry('plan', p);
 
 /** Cross-field rules the schema cannot say: a plan charges something; chat mode has a rate. */
 function checkPlan(p: {
@@ -106,24 +90,24 @@ const tags = ['plans'];
 
 export function planRoutes() {
   const app = newApp();
+  const catalog = catalogRoutes(app, {
+    path: '/plans',
+    tags,
+    noun: 'plan',
+    idPrefix: 'pln',
+    fields: PlanFieldsSchema,
+    schema: PlanSchema,
+    pageName: 'PlanPage',
+    present: presentPlan,
+    descriptions: { entry: 'The plan', page: 'A page of plans', archived: 'The archived plan' },
+    queries: { insert: insertPlan, list: listPlans, get: getPlan, archive: archivePlan },
+  });
+  catalog.create('Create a plan', (body) => {
+    checkPlan(body);
+    return body;
+  });
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/plans',
-      tags,
-      summary: 'Create a plan',
-      request: { body: jsonBody(PlanFieldsSchema) },
-      responses: { 201: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const body = c.req.valid('json');
-      checkPlan(body);
-      const plan = await insertPlan(c.var.deps.sql, c.var.agencyId, newId('pln'), body);
-      return c.json(presentPlan(plan), 201);
-    },
-  );
-
+  // Not the standard list, in the document only: its includeArchived has no description.
   app.openapi(
     createRoute({
       method: 'get',
@@ -152,23 +136,9 @@ export function planRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/plans/{id}',
-      tags,
-      summary: 'Get a plan',
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(PlanSchema, 'The plan'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const plan = await getPlan(c.var.deps.sql, c.var.agencyId, id);
-      if (!plan) throw notFound('plan', id);
-      return c.json(presentPlan(plan), 200);
-    },
-  );
+  catalog.get('Get a plan');
 
+  // Not the standard update: the cross-field rules, and a plan in use keeps its currency.
   app.openapi(
     createRoute({
       method: 'patch',
@@ -208,22 +178,7 @@ export function planRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/plans/{id}/archive',
-      tags,
-      summary: 'Archive a plan: it can no longer be assigned',
-      request: { params: IdParam },
-      responses: { 200: jsonResponse(PlanSchema, 'The archived plan'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const plan = await archivePlan(c.var.deps.sql, c.var.agencyId, id);
-      if (!plan) throw notFound('plan', id);
-      return c.json(presentPlan(plan), 200);
-    },
-  );
+  catalog.archive('Archive a plan: it can no longer be assigned');
 
   return app;
 }
