@@ -259,6 +259,29 @@ describe('dunning', () => {
     expect((await subscriptionRow(h.api, sub.id)).status).toBe('canceled');
   });
 
+  it('a refused mark is refused by the validator: it never reaches the workflow history', async () => {
+    const { sub, first } = await setup();
+    const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(sub.id));
+    const updateEvents = async () => {
+      const { events } = await handle.fetchHistory();
+      return (events ?? []).filter(
+        (e) =>
+          e.workflowExecutionUpdateAcceptedEventAttributes ||
+          e.workflowExecutionUpdateCompletedEventAttributes,
+      ).length;
+    };
+    const before = await updateEvents();
+    expect((await mark(h.api, first.id, 'failed')).status).toBe(200);
+    const afterFailed = await updateEvents();
+    expect(afterFailed).toBe(before + 2); // accepted + completed
+    expect((await mark(h.api, first.id, 'failed')).status).toBe(409);
+    expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
+    expect((await mark(h.api, first.id, 'paid')).status).toBe(409);
+    expect((await mark(h.api, first.id, 'canceled')).status).toBe(409);
+    expect(await updateEvents()).toBe(afterFailed + 2);
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
   it('a failed payment keeps the request open; paid later it clears', async () => {
     const { sub, first, t0 } = await setup();
     const failed = await mark(h.api, first.id, 'failed', 'card-declined');
