@@ -9,8 +9,6 @@ import {
   updateAgent,
   type AgentRow,
 } from '../../db/queries/agents';
-import { getClient } from '../../db/queries/clients';
-import type { AnySql } from '../../db/client';
 import { newId } from '../../lib/ids';
 import {
   alreadyTaken,
@@ -21,8 +19,8 @@ import {
   notFound,
 } from '../errors';
 import { newApp } from '../hono';
-import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
+import { clientResourceParams, clientResourceRoutes, requireClient } from './resource-routes';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -47,22 +45,10 @@ const AgentSchema = z
   })
   .openapi('Agent');
 
-const AgentParams = IdParam.extend({
-  agentId: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'agentId', in: 'path' } }),
-});
+const AgentParams = clientResourceParams('agentId');
 
 function presentAgent(a: AgentRow) {
   return { object: 'agent' as const, ...a, createdAt: a.createdAt.toISOString() };
-}
-
-async function requireClient(sql: AnySql, agencyId: string, id: string) {
-  const client = await getClient(sql, agencyId, id);
-  if (!client) throw notFound('client', id);
-  return client;
 }
 
 async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
@@ -79,6 +65,17 @@ const tags = ['agents'];
 
 export function agentRoutes() {
   const app = newApp();
+  const resource = clientResourceRoutes(app, {
+    path: '/clients/{id}/agents',
+    param: 'agentId',
+    tags,
+    noun: 'agent',
+    schema: AgentSchema,
+    pageName: 'AgentPage',
+    present: presentAgent,
+    descriptions: { entry: 'The agent', page: 'A page of agents' },
+    queries: { list: listAgents, get: getAgent },
+  });
 
   app.openapi(
     createRoute({
@@ -106,44 +103,8 @@ export function agentRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/clients/{id}/agents',
-      tags,
-      summary: 'List a client\u2019s agents',
-      request: { params: IdParam, query: PageQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(AgentSchema, 'AgentPage'), 'A page of agents'),
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const q = c.req.valid('query');
-      const { sql } = c.var.deps;
-      await requireClient(sql, c.var.agencyId, id);
-      const rows = await listAgents(sql, { agencyId: c.var.agencyId, clientId: id, ...q });
-      return c.json(pageOf(rows.map(presentAgent), q.limit), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/clients/{id}/agents/{agentId}',
-      tags,
-      summary: 'Get an agent',
-      request: { params: AgentParams },
-      responses: { 200: jsonResponse(AgentSchema, 'The agent'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id, agentId } = c.req.valid('param');
-      const agent = await getAgent(c.var.deps.sql, c.var.agencyId, id, agentId);
-      if (!agent) throw notFound('agent', agentId);
-      return c.json(presentAgent(agent), 200);
-    },
-  );
+  resource.list('List a client\u2019s agents');
+  resource.get('Get an agent');
 
   app.openapi(
     createRoute({

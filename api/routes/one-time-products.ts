@@ -10,7 +10,7 @@ import {
 } from '../../db/queries/one-time-products';
 import { newApp } from '../hono';
 import { Currency, MinorAmount } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './catalog';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
 
 const ProductFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

@@ -15,7 +15,7 @@ import {
 import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './catalog';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
 
 const PackFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -34,7 +34,7 @@ export const PackSchema = catalogEntrySchema(PackFieldsSchema, 'pack', 'Pack');
 export const presentPack = (p: PackRow) => presentCatalogEntry('pack', p);
 
 /** Client packs list with the same query. */
-export { IncludeArchivedQuery } from './catalog';
+export { IncludeArchivedQuery } from './resource-routes';
 
 const tags = ['packs'];
 

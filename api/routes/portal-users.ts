@@ -3,7 +3,6 @@
  * permission today (see, never change plans or prices); their login arrives with the portal.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { getClient } from '../../db/queries/clients';
 import {
   deletePortalUser,
   getPortalUser,
@@ -20,8 +19,8 @@ import {
   notFound,
 } from '../errors';
 import { newApp } from '../hono';
-import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, jsonBody, jsonResponse, Timestamp } from '../schemas';
+import { clientResourceParams, clientResourceRoutes, requireClient } from './resource-routes';
 
 const Permission = z.enum(['manage_billing']);
 
@@ -47,13 +46,7 @@ const PortalUserSchema = z
   })
   .openapi('PortalUser');
 
-const UserParams = IdParam.extend({
-  userId: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: 'userId', in: 'path' } }),
-});
+const UserParams = clientResourceParams('userId');
 
 function presentUser(u: PortalUserRow) {
   return { object: 'portal_user' as const, ...u, createdAt: u.createdAt.toISOString() };
@@ -63,6 +56,17 @@ const tags = ['portal users'];
 
 export function portalUserRoutes() {
   const app = newApp();
+  const resource = clientResourceRoutes(app, {
+    path: '/clients/{id}/portal-users',
+    param: 'userId',
+    tags,
+    noun: 'portal user',
+    schema: PortalUserSchema,
+    pageName: 'PortalUserPage',
+    present: presentUser,
+    descriptions: { entry: 'The user', page: 'A page of users' },
+    queries: { list: listPortalUsers, get: getPortalUser },
+  });
 
   app.openapi(
     createRoute({
@@ -81,7 +85,7 @@ export function portalUserRoutes() {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
       const { sql } = c.var.deps;
-      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
+      await requireClient(sql, c.var.agencyId, id);
       try {
         const user = await insertPortalUser(sql, {
           id: newId('usr'),
@@ -98,44 +102,8 @@ export function portalUserRoutes() {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/clients/{id}/portal-users',
-      tags,
-      summary: 'List a client\u2019s portal users',
-      request: { params: IdParam, query: PageQuerySchema },
-      responses: {
-        200: jsonResponse(pageSchema(PortalUserSchema, 'PortalUserPage'), 'A page of users'),
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const q = c.req.valid('query');
-      const { sql } = c.var.deps;
-      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
-      const rows = await listPortalUsers(sql, { agencyId: c.var.agencyId, clientId: id, ...q });
-      return c.json(pageOf(rows.map(presentUser), q.limit), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/clients/{id}/portal-users/{userId}',
-      tags,
-      summary: 'Get a portal user',
-      request: { params: UserParams },
-      responses: { 200: jsonResponse(PortalUserSchema, 'The user'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id, userId } = c.req.valid('param');
-      const user = await getPortalUser(c.var.deps.sql, c.var.agencyId, id, userId);
-      if (!user) throw notFound('portal user', userId);
-      return c.json(presentUser(user), 200);
-    },
-  );
+  resource.list('List a client\u2019s portal users');
+  resource.get('Get a portal user');
 
   app.openapi(
     createRoute({

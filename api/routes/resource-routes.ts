@@ -1,16 +1,47 @@
 /**
- * The routes every agency catalog resource has (plans, packs, coupons, one-time products):
- * create, list (active only unless includeArchived), get, update and archive. Each is
- * registered by its own call, so a router keeps a route that behaves differently explicit and
- * in its place (the order of registration is the order of the OpenAPI document).
+ * The routes that are the same for several resources, each registered by its own call so that a
+ * router keeps a route that behaves differently explicit and in its place (the order of
+ * registration is the order of the OpenAPI document):
+ * - an agency catalog resource (plans, packs, coupons, one-time products): create, list (active
+ *   only unless includeArchived), get, update and archive;
+ * - a client's resource (agents, portal users): list and get under `/clients/{id}/...`.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnySql } from '../../db/client';
+import { getClient } from '../../db/queries/clients';
 import { newId, type IdPrefix } from '../../lib/ids';
 import type { AppEnv } from '../context';
 import { commonErrorResponses, notFound } from '../errors';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
+
+/**
+ * What the handlers here use of Hono's context, with their validated inputs. zod-openapi types
+ * a handler from its route, which it cannot follow through generics, so these handlers are
+ * typed against the resource (its queries, presenter and schema agree) and handed over as such.
+ */
+interface HandlerContext<Params = z.output<typeof IdParam>, Body = never, Query = never> {
+  req: {
+    valid(target: 'param'): Params;
+    valid(target: 'json'): Body;
+    valid(target: 'query'): Query;
+  };
+  var: AppEnv['Variables'];
+  json(body: unknown, status: 200 | 201): Response;
+}
+
+type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
+
+/** Registers `route` on `app` with a handler typed by `HandlerContext`. */
+function register<R extends Parameters<typeof createRoute>[0]>(
+  app: OpenAPIHono<AppEnv>,
+  route: R,
+  handler: (c: never) => Promise<Response>,
+) {
+  app.openapi(createRoute(route), handler as unknown as Handler);
+}
+
+// --- Catalog resources ---
 
 export const IncludeArchivedQuery = z.object({
   includeArchived: z
@@ -93,22 +124,7 @@ export interface CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row
 /** The update body of a resource: every field optional, no defaults, unknown fields refused. */
 type UpdateInput<F extends z.ZodObject> = z.output<ReturnType<typeof updateSchemaOf<F['shape']>>>;
 
-/** What the handlers below use of Hono's context, with their validated inputs. */
-interface CatalogContext<Body = never, Query = never> {
-  req: {
-    valid(target: 'json'): Body;
-    valid(target: 'query'): Query;
-    valid(target: 'param'): z.output<typeof IdParam>;
-  };
-  var: AppEnv['Variables'];
-  json(body: unknown, status: 200 | 201): Response;
-}
-
-/**
- * Registrars of the standard routes of `r` on `app`, one per route, each given its summary.
- * The handlers are typed against `r` (queries, presenter and schema agree); zod-openapi cannot
- * follow a generic route's response type, so they are handed to it as plain handlers.
- */
+/** Registrars of the standard routes of catalog resource `r` on `app`, each given its summary. */
 export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
   app: OpenAPIHono<AppEnv>,
   r: CatalogResource<F, S, Row>,
@@ -116,15 +132,12 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
   const { tags, noun, present, queries } = r;
   const entry = `${r.path}/{id}`;
   const one = jsonResponse(r.schema, r.descriptions.entry);
-  // zod-openapi types a handler's response from its route; a generic route defeats that.
-  type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
-  const openapi = <R extends Parameters<typeof createRoute>[0]>(route: R, handler: unknown) =>
-    app.openapi(createRoute(route), handler as Handler);
 
   return {
     /** POST {path}: `check` may refuse the body (naming the field) or normalize it. */
     create(summary: string, check: (body: z.output<F>) => z.output<F> = (body) => body) {
-      openapi(
+      register(
+        app,
         {
           method: 'post',
           path: r.path,
@@ -133,7 +146,7 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
           request: { body: jsonBody(r.fields) },
           responses: { 201: one, ...commonErrorResponses },
         },
-        async (c: CatalogContext<z.output<F>>) => {
+        async (c: HandlerContext<z.output<typeof IdParam>, z.output<F>>) => {
           const body = check(c.req.valid('json'));
           const row = await queries.insert(c.var.deps.sql, c.var.agencyId, newId(r.idPrefix), body);
           return c.json(present(row), 201);
@@ -142,7 +155,8 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     list(summary: string) {
-      openapi(
+      register(
+        app,
         {
           method: 'get',
           path: r.path,
@@ -154,7 +168,7 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
             ...commonErrorResponses,
           },
         },
-        async (c: CatalogContext<never, z.output<typeof ListQuery>>) => {
+        async (c: HandlerContext<never, never, z.output<typeof ListQuery>>) => {
           const q = c.req.valid('query');
           const rows = await queries.list(c.var.deps.sql, {
             agencyId: c.var.agencyId,
@@ -168,7 +182,8 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     get(summary: string) {
-      openapi(
+      register(
+        app,
         {
           method: 'get',
           path: entry,
@@ -177,7 +192,7 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
           request: { params: IdParam },
           responses: { 200: one, ...commonErrorResponses },
         },
-        async (c: CatalogContext) => {
+        async (c: HandlerContext) => {
           const { id } = c.req.valid('param');
           const row = await queries.get(c.var.deps.sql, c.var.agencyId, id);
           if (!row) throw notFound(noun, id);
@@ -196,7 +211,8 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
         changes: UpdateInput<F>,
       ) => Promise<Row | null>,
     ) {
-      openapi(
+      register(
+        app,
         {
           method: 'patch',
           path: entry,
@@ -205,7 +221,7 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
           request: { params: IdParam, body: jsonBody(updateSchemaOf(r.fields)) },
           responses: { 200: one, ...commonErrorResponses },
         },
-        async (c: CatalogContext<UpdateInput<F>>) => {
+        async (c: HandlerContext<z.output<typeof IdParam>, UpdateInput<F>>) => {
           const { id } = c.req.valid('param');
           const row = await update(c.var.deps.sql, c.var.agencyId, id, c.req.valid('json'));
           if (!row) throw notFound(noun, id);
@@ -215,7 +231,8 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     archive(summary: string) {
-      openapi(
+      register(
+        app,
         {
           method: 'post',
           path: `${entry}/archive`,
@@ -227,9 +244,114 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
             ...commonErrorResponses,
           },
         },
-        async (c: CatalogContext) => {
+        async (c: HandlerContext) => {
           const { id } = c.req.valid('param');
           const row = await queries.archive(c.var.deps.sql, c.var.agencyId, id);
+          if (!row) throw notFound(noun, id);
+          return c.json(present(row), 200);
+        },
+      );
+    },
+  };
+}
+
+// --- A client's resources ---
+
+/** Path parameters of one of a client's resources: the client's `id` and the resource's own. */
+export function clientResourceParams<K extends string>(param: K) {
+  const own = z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: param, in: 'path' } });
+  return IdParam.extend({ [param]: own } as Record<K, typeof own>);
+}
+
+/** The client, or a 404 naming it. */
+export async function requireClient(sql: AnySql, agencyId: string, id: string) {
+  const client = await getClient(sql, agencyId, id);
+  if (!client) throw notFound('client', id);
+  return client;
+}
+
+export interface ClientResource<K extends string, S extends z.ZodType, Row> {
+  /** The collection's path, e.g. `/clients/{id}/agents`; an entry is `{path}/{<param>}`. */
+  path: `/clients/{id}/${string}`;
+  /** The entry's path parameter, e.g. `agentId`. */
+  param: K;
+  tags: string[];
+  /** What a 404 calls an entry, e.g. `portal user`. */
+  noun: string;
+  /** The named schema of one entry, and the name of the schema of a page of them. */
+  schema: S;
+  pageName: string;
+  present: (row: Row) => z.infer<S> & { id: string };
+  /** Response descriptions, e.g. `The agent`, `A page of agents`. */
+  descriptions: { entry: string; page: string };
+  queries: {
+    list(
+      sql: AnySql,
+      f: { agencyId: string; clientId: string; after?: string | undefined; limit: number },
+    ): Promise<Row[]>;
+    get(sql: AnySql, agencyId: string, clientId: string, id: string): Promise<Row | null>;
+  };
+}
+
+/** Registrars of the standard routes of a client's resource `r` on `app`. */
+export function clientResourceRoutes<K extends string, S extends z.ZodType, Row>(
+  app: OpenAPIHono<AppEnv>,
+  r: ClientResource<K, S, Row>,
+) {
+  const { tags, noun, present, queries } = r;
+  const params = clientResourceParams(r.param);
+
+  return {
+    /** GET {path}: 404 when the client is not the agency's. */
+    list(summary: string) {
+      register(
+        app,
+        {
+          method: 'get',
+          path: r.path,
+          tags,
+          summary,
+          request: { params: IdParam, query: PageQuerySchema },
+          responses: {
+            200: jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
+            ...commonErrorResponses,
+          },
+        },
+        async (
+          c: HandlerContext<z.output<typeof IdParam>, never, z.output<typeof PageQuerySchema>>,
+        ) => {
+          const { id } = c.req.valid('param');
+          const q = c.req.valid('query');
+          const { sql } = c.var.deps;
+          await requireClient(sql, c.var.agencyId, id);
+          const rows = await queries.list(sql, { agencyId: c.var.agencyId, clientId: id, ...q });
+          return c.json(pageOf(rows.map(present), q.limit), 200);
+        },
+      );
+    },
+
+    get(summary: string) {
+      register(
+        app,
+        {
+          method: 'get',
+          path: `${r.path}/{${r.param}}`,
+          tags,
+          summary,
+          request: { params },
+          responses: {
+            200: jsonResponse(r.schema, r.descriptions.entry),
+            ...commonErrorResponses,
+          },
+        },
+        async (c: HandlerContext<{ id: string } & Record<K, string>>) => {
+          const path = c.req.valid('param');
+          const id = path[r.param];
+          const row = await queries.get(c.var.deps.sql, c.var.agencyId, path.id, id);
           if (!row) throw notFound(noun, id);
           return c.json(present(row), 200);
         },
