@@ -1,5 +1,5 @@
 /** One-time products (setup fee, onboarding): charged once by later issues, at their price then. */
-import { z } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import {
   archiveOneTimeProduct,
   getOneTimeProduct,
@@ -8,8 +8,9 @@ import {
   updateOneTimeProduct,
   type OneTimeProductRow,
 } from '../../db/queries/one-time-products';
+import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
-import { Currency, MinorAmount } from '../schemas';
+import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
 import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
 
 const ProductFieldsSchema = z.object({
@@ -23,11 +24,13 @@ const ProductSchema = catalogEntrySchema(ProductFieldsSchema, 'one_time_product'
 
 const presentProduct = (p: OneTimeProductRow) => presentCatalogEntry('one_time_product', p);
 
+const tags = ['one-time products'];
+
 export function oneTimeProductRoutes() {
   const app = newApp();
   const catalog = catalogRoutes(app, {
     path: '/one-time-products',
-    tags: ['one-time products'],
+    tags,
     noun: 'one-time product',
     idPrefix: 'otp',
     fields: ProductFieldsSchema,
@@ -49,10 +52,30 @@ export function oneTimeProductRoutes() {
   catalog.create('Create a one-time product');
   catalog.list('List one-time products (active only unless includeArchived)');
   catalog.get('Get a one-time product');
-  catalog.update(
-    'Update a one-time product (charges already issued keep their price)',
-    updateOneTimeProduct,
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/one-time-products/{id}',
+      tags,
+      summary: 'Update a one-time product (charges already issued keep their price)',
+      request: { params: IdParam, body: jsonBody(updateSchemaOf(ProductFieldsSchema)) },
+      responses: { 200: jsonResponse(ProductSchema, 'The product'), ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const product = await updateOneTimeProduct(
+        c.var.deps.sql,
+        c.var.agencyId,
+        id,
+        c.req.valid('json'),
+      );
+      if (!product) throw notFound('one-time product', id);
+      return c.json(presentProduct(product), 200);
+    },
   );
+
   catalog.archive('Archive a one-time product: it can no longer be charged');
+
   return app;
 }

@@ -1,9 +1,9 @@
 /**
- * The routes that are the same for several resources, each registered by its own call so that a
+ * Routes that are the same for several resources, each registered by its own call so that a
  * router keeps a route that behaves differently explicit and in its place (the order of
  * registration is the order of the OpenAPI document):
  * - an agency catalog resource (plans, packs, coupons, one-time products): create, list (active
- *   only unless includeArchived), get, update and archive;
+ *   only unless includeArchived), get and archive;
  * - a client's resource (agents, portal users): list and get under `/clients/{id}/...`.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
@@ -13,14 +13,14 @@ import { newId, type IdPrefix } from '../../lib/ids';
 import type { AppEnv } from '../context';
 import { commonErrorResponses, notFound } from '../errors';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
 
 /**
- * What the handlers here use of Hono's context, with their validated inputs. zod-openapi types
- * a handler from its route, which it cannot follow through generics, so these handlers are
- * typed against the resource (its queries, presenter and schema agree) and handed over as such.
+ * What the handlers here use of Hono's context. zod-openapi types a handler from its route and
+ * cannot follow a generic one, so these are typed against their resource instead (its queries,
+ * presenter and schema agree) and handed over as plain handlers.
  */
-interface HandlerContext<Params = z.output<typeof IdParam>, Body = never, Query = never> {
+interface RouteContext<Params, Body = never, Query = never> {
   req: {
     valid(target: 'param'): Params;
     valid(target: 'json'): Body;
@@ -30,15 +30,38 @@ interface HandlerContext<Params = z.output<typeof IdParam>, Body = never, Query 
   json(body: unknown, status: 200 | 201): Response;
 }
 
+type IdPath = z.output<typeof IdParam>;
 type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
+type RouteRequest = Parameters<typeof createRoute>[0]['request'];
+type RouteResponses = Parameters<typeof createRoute>[0]['responses'];
 
-/** Registers `route` on `app` with a handler typed by `HandlerContext`. */
-function register<R extends Parameters<typeof createRoute>[0]>(
-  app: OpenAPIHono<AppEnv>,
-  route: R,
-  handler: (c: never) => Promise<Response>,
-) {
-  app.openapi(createRoute(route), handler as unknown as Handler);
+/** What catalog and client resources share: tags, 404 noun, schemas and presenter. */
+interface Resource<S extends z.ZodType, Row> {
+  tags: string[];
+  /** What a 404 calls an entry, e.g. `one-time product`. */
+  noun: string;
+  /** The named schema of one entry, and the name of the schema of a page of them. */
+  schema: S;
+  pageName: string;
+  present: (row: Row) => z.infer<S> & { id: string };
+  /** Response descriptions, e.g. `The pack`, `A page of packs`. */
+  descriptions: { entry: string; page: string };
+}
+
+/** A registrar of routes tagged `tags` that answer `status` with `response` or a common error. */
+function routeOf(app: OpenAPIHono<AppEnv>, tags: string[]) {
+  return (
+    route: { method: 'get' | 'post'; path: string; summary: string; request: RouteRequest },
+    status: 200 | 201,
+    response: ReturnType<typeof jsonResponse>,
+    handler: (c: never) => Promise<Response>,
+  ) => {
+    const { method, path, summary, request } = route;
+    const responses: RouteResponses = { [status]: response, ...commonErrorResponses };
+    // In the order of the other routers' definitions: the document's keys follow it.
+    const definition = { method, path, tags, summary, request, responses };
+    app.openapi(createRoute(definition), handler as unknown as Handler);
+  };
 }
 
 // --- Catalog resources ---
@@ -52,7 +75,7 @@ export const IncludeArchivedQuery = z.object({
 
 const ListQuery = PageQuerySchema.extend(IncludeArchivedQuery.shape);
 
-/** The response schema of an entry: its fields, then its id, object and timestamps. */
+/** The schema of a catalog entry: its fields, then its id, object and timestamps. */
 export function catalogEntrySchema<T extends z.ZodRawShape, O extends string>(
   fields: z.ZodObject<T>,
   object: O,
@@ -69,23 +92,20 @@ export function catalogEntrySchema<T extends z.ZodRawShape, O extends string>(
     .openapi(name);
 }
 
-interface CatalogRow {
-  id: string;
-  archivedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+type Stamps = 'archivedAt' | 'createdAt' | 'updatedAt';
 
-type Presented<O extends string, R extends CatalogRow> = { object: O } & Omit<
-  R,
-  'archivedAt' | 'createdAt' | 'updatedAt'
-> & { archivedAt: string | null; createdAt: string; updatedAt: string };
-
-/** An entry as the API shows it: `object` first, timestamps as ISO strings. */
-export function presentCatalogEntry<O extends string, R extends CatalogRow>(
+/** A catalog entry as the API shows it: `object` first, timestamps as ISO strings. */
+export function presentCatalogEntry<
+  O extends string,
+  R extends { archivedAt: Date | null; createdAt: Date; updatedAt: Date },
+>(
   object: O,
   row: R,
-): Presented<O, R> {
+): { object: O } & Omit<R, Stamps> & {
+    archivedAt: string | null;
+    createdAt: string;
+    updatedAt: string;
+  } {
   return {
     object,
     ...row,
@@ -95,20 +115,12 @@ export function presentCatalogEntry<O extends string, R extends CatalogRow>(
   };
 }
 
-export interface CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row> {
+export type CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row> = Resource<S, Row> & {
   /** The collection's path, e.g. `/packs`; an entry is `{path}/{id}`. */
   path: `/${string}`;
-  tags: string[];
-  /** What a 404 calls an entry, e.g. `one-time product`. */
-  noun: string;
   idPrefix: IdPrefix;
-  /** The create body; the update body is `updateSchemaOf(fields)`. */
+  /** The create body. */
   fields: F;
-  /** The named schema of one entry, and the name of the schema of a page of them. */
-  schema: S;
-  pageName: string;
-  present: (row: Row) => z.infer<S> & { id: string };
-  /** Response descriptions, e.g. `The pack`, `A page of packs`, `The archived pack`. */
   descriptions: { entry: string; page: string; archived: string };
   queries: {
     insert(sql: AnySql, agencyId: string, id: string, input: z.output<F>): Promise<Row>;
@@ -119,34 +131,43 @@ export interface CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row
     get(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
     archive(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
   };
-}
+};
 
-/** The update body of a resource: every field optional, no defaults, unknown fields refused. */
-type UpdateInput<F extends z.ZodObject> = z.output<ReturnType<typeof updateSchemaOf<F['shape']>>>;
-
-/** Registrars of the standard routes of catalog resource `r` on `app`, each given its summary. */
+/** Registrars of the standard routes of catalog resource `r` on `app`, given their summaries. */
 export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
   app: OpenAPIHono<AppEnv>,
   r: CatalogResource<F, S, Row>,
 ) {
-  const { tags, noun, present, queries } = r;
-  const entry = `${r.path}/{id}`;
+  const { noun, present, queries } = r;
+  const route = routeOf(app, r.tags);
   const one = jsonResponse(r.schema, r.descriptions.entry);
+  const byId = (
+    summary: string,
+    method: 'get' | 'post',
+    path: string,
+    response: ReturnType<typeof jsonResponse>,
+    query: (sql: AnySql, agencyId: string, id: string) => Promise<Row | null>,
+  ) =>
+    route(
+      { method, path, summary, request: { params: IdParam } },
+      200,
+      response,
+      async (c: RouteContext<IdPath>) => {
+        const { id } = c.req.valid('param');
+        const row = await query(c.var.deps.sql, c.var.agencyId, id);
+        if (!row) throw notFound(noun, id);
+        return c.json(present(row), 200);
+      },
+    );
 
   return {
     /** POST {path}: `check` may refuse the body (naming the field) or normalize it. */
     create(summary: string, check: (body: z.output<F>) => z.output<F> = (body) => body) {
-      register(
-        app,
-        {
-          method: 'post',
-          path: r.path,
-          tags,
-          summary,
-          request: { body: jsonBody(r.fields) },
-          responses: { 201: one, ...commonErrorResponses },
-        },
-        async (c: HandlerContext<z.output<typeof IdParam>, z.output<F>>) => {
+      route(
+        { method: 'post', path: r.path, summary, request: { body: jsonBody(r.fields) } },
+        201,
+        one,
+        async (c: RouteContext<IdPath, z.output<F>>) => {
           const body = check(c.req.valid('json'));
           const row = await queries.insert(c.var.deps.sql, c.var.agencyId, newId(r.idPrefix), body);
           return c.json(present(row), 201);
@@ -155,20 +176,11 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     list(summary: string) {
-      register(
-        app,
-        {
-          method: 'get',
-          path: r.path,
-          tags,
-          summary,
-          request: { query: ListQuery },
-          responses: {
-            200: jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
-            ...commonErrorResponses,
-          },
-        },
-        async (c: HandlerContext<never, never, z.output<typeof ListQuery>>) => {
+      route(
+        { method: 'get', path: r.path, summary, request: { query: ListQuery } },
+        200,
+        jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
+        async (c: RouteContext<IdPath, never, z.output<typeof ListQuery>>) => {
           const q = c.req.valid('query');
           const rows = await queries.list(c.var.deps.sql, {
             agencyId: c.var.agencyId,
@@ -181,83 +193,21 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
       );
     },
 
-    get(summary: string) {
-      register(
-        app,
-        {
-          method: 'get',
-          path: entry,
-          tags,
-          summary,
-          request: { params: IdParam },
-          responses: { 200: one, ...commonErrorResponses },
-        },
-        async (c: HandlerContext) => {
-          const { id } = c.req.valid('param');
-          const row = await queries.get(c.var.deps.sql, c.var.agencyId, id);
-          if (!row) throw notFound(noun, id);
-          return c.json(present(row), 200);
-        },
-      );
-    },
-
-    /** PATCH {path}/{id} with `updateSchemaOf(fields)`, written by `update` as it is. */
-    update(
-      summary: string,
-      update: (
-        sql: AnySql,
-        agencyId: string,
-        id: string,
-        changes: UpdateInput<F>,
-      ) => Promise<Row | null>,
-    ) {
-      register(
-        app,
-        {
-          method: 'patch',
-          path: entry,
-          tags,
-          summary,
-          request: { params: IdParam, body: jsonBody(updateSchemaOf(r.fields)) },
-          responses: { 200: one, ...commonErrorResponses },
-        },
-        async (c: HandlerContext<z.output<typeof IdParam>, UpdateInput<F>>) => {
-          const { id } = c.req.valid('param');
-          const row = await update(c.var.deps.sql, c.var.agencyId, id, c.req.valid('json'));
-          if (!row) throw notFound(noun, id);
-          return c.json(present(row), 200);
-        },
-      );
-    },
-
-    archive(summary: string) {
-      register(
-        app,
-        {
-          method: 'post',
-          path: `${entry}/archive`,
-          tags,
-          summary,
-          request: { params: IdParam },
-          responses: {
-            200: jsonResponse(r.schema, r.descriptions.archived),
-            ...commonErrorResponses,
-          },
-        },
-        async (c: HandlerContext) => {
-          const { id } = c.req.valid('param');
-          const row = await queries.archive(c.var.deps.sql, c.var.agencyId, id);
-          if (!row) throw notFound(noun, id);
-          return c.json(present(row), 200);
-        },
-      );
-    },
+    get: (summary: string) => byId(summary, 'get', `${r.path}/{id}`, one, queries.get),
+    archive: (summary: string) =>
+      byId(
+        summary,
+        'post',
+        `${r.path}/{id}/archive`,
+        jsonResponse(r.schema, r.descriptions.archived),
+        queries.archive,
+      ),
   };
 }
 
 // --- A client's resources ---
 
-/** Path parameters of one of a client's resources: the client's `id` and the resource's own. */
+/** Path parameters of one of a client's resources: the client's `id`, then the entry's. */
 export function clientResourceParams<K extends string>(param: K) {
   const own = z
     .string()
@@ -274,20 +224,11 @@ export async function requireClient(sql: AnySql, agencyId: string, id: string) {
   return client;
 }
 
-export interface ClientResource<K extends string, S extends z.ZodType, Row> {
+export type ClientResource<K extends string, S extends z.ZodType, Row> = Resource<S, Row> & {
   /** The collection's path, e.g. `/clients/{id}/agents`; an entry is `{path}/{<param>}`. */
   path: `/clients/{id}/${string}`;
   /** The entry's path parameter, e.g. `agentId`. */
   param: K;
-  tags: string[];
-  /** What a 404 calls an entry, e.g. `portal user`. */
-  noun: string;
-  /** The named schema of one entry, and the name of the schema of a page of them. */
-  schema: S;
-  pageName: string;
-  present: (row: Row) => z.infer<S> & { id: string };
-  /** Response descriptions, e.g. `The agent`, `A page of agents`. */
-  descriptions: { entry: string; page: string };
   queries: {
     list(
       sql: AnySql,
@@ -295,35 +236,29 @@ export interface ClientResource<K extends string, S extends z.ZodType, Row> {
     ): Promise<Row[]>;
     get(sql: AnySql, agencyId: string, clientId: string, id: string): Promise<Row | null>;
   };
-}
+};
 
 /** Registrars of the standard routes of a client's resource `r` on `app`. */
 export function clientResourceRoutes<K extends string, S extends z.ZodType, Row>(
   app: OpenAPIHono<AppEnv>,
   r: ClientResource<K, S, Row>,
 ) {
-  const { tags, noun, present, queries } = r;
-  const params = clientResourceParams(r.param);
+  const { noun, present, queries } = r;
+  const route = routeOf(app, r.tags);
 
   return {
-    /** GET {path}: 404 when the client is not the agency's. */
+    /** GET {path}: a 404 when the client is not the agency's. */
     list(summary: string) {
-      register(
-        app,
+      route(
         {
           method: 'get',
           path: r.path,
-          tags,
           summary,
           request: { params: IdParam, query: PageQuerySchema },
-          responses: {
-            200: jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
-            ...commonErrorResponses,
-          },
         },
-        async (
-          c: HandlerContext<z.output<typeof IdParam>, never, z.output<typeof PageQuerySchema>>,
-        ) => {
+        200,
+        jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
+        async (c: RouteContext<IdPath, never, z.output<typeof PageQuerySchema>>) => {
           const { id } = c.req.valid('param');
           const q = c.req.valid('query');
           const { sql } = c.var.deps;
@@ -335,24 +270,19 @@ export function clientResourceRoutes<K extends string, S extends z.ZodType, Row>
     },
 
     get(summary: string) {
-      register(
-        app,
+      route(
         {
           method: 'get',
           path: `${r.path}/{${r.param}}`,
-          tags,
           summary,
-          request: { params },
-          responses: {
-            200: jsonResponse(r.schema, r.descriptions.entry),
-            ...commonErrorResponses,
-          },
+          request: { params: clientResourceParams(r.param) },
         },
-        async (c: HandlerContext<{ id: string } & Record<K, string>>) => {
+        200,
+        jsonResponse(r.schema, r.descriptions.entry),
+        async (c: RouteContext<IdPath & Record<K, string>>) => {
           const path = c.req.valid('param');
-          const id = path[r.param];
-          const row = await queries.get(c.var.deps.sql, c.var.agencyId, path.id, id);
-          if (!row) throw notFound(noun, id);
+          const row = await queries.get(c.var.deps.sql, c.var.agencyId, path.id, path[r.param]);
+          if (!row) throw notFound(noun, path[r.param]);
           return c.json(present(row), 200);
         },
       );
