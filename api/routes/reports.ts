@@ -153,7 +153,7 @@ export function reportRoutes() {
       request: {
         params: IdParam,
         query: z.object({
-          limit: z.coerce.number().int().min(1).max(48).default(12),
+          limit: z.coerce.number().int().min(1).max(100).default(12),
           after: Timestamp.optional().openapi({
             description: 'Cursor: the nextCursor of the previous page (a period start)',
           }),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { getPlan, snapshotTerms } from '../../db/queries/plans';
 
 /** The only route an ingest key may call (issue 3: "they may only post usage"). */
 const INGEST_ALLOWED = new Set(['POST /v1/usage']);
@@ -75,10 +76,12 @@ beforeAll(async () => {
 
   // Rows other areas create through workflows, written directly: the routes only read them here.
   const subscriptionId = 'sub_walk';
+  // Real terms, as a start snapshots them: reports compute from them.
+  const terms = snapshotTerms((await getPlan(db.sql, api.agencyId, plan.id))!) as never;
   await db.sql`
     insert into subscriptions (id, agency_id, client_id, plan_id, terms, agent_ids, billing_mode,
       status, start_at, workflow_id)
-    values (${subscriptionId}, ${api.agencyId}, ${client.id}, ${plan.id}, ${db.sql.json({})},
+    values (${subscriptionId}, ${api.agencyId}, ${client.id}, ${plan.id}, ${db.sql.json(terms)},
       ${[agent.id]}, 'manual', 'active', now(), 'subscription-sub_walk')`;
   const requestId = 'req_walk';
   await db.sql`
@@ -233,14 +236,17 @@ describe.each(operations.map((o) => [`${o.method} ${o.path}`, o] as const))('%s'
     return Boolean(ok?.properties?.nextCursor);
   })();
   if (isList) {
-    it('is a cursor-paginated list: takes limit and after, refuses a bad limit naming it', async () => {
+    it('is a cursor-paginated list: takes limit and after, refuses a limit outside 1..100 naming it', async () => {
       const names = (o.op.parameters ?? [])
         .filter((p: any) => p.in === 'query')
         .map((p: any) => p.name);
       expect(names).toEqual(expect.arrayContaining(['limit', 'after']));
-      const res = await api.call(o.method, `${concretePath(o.path)}?limit=0`);
-      expect(res.status).toBe(400);
-      expect(res.body.error.details[0].field).toBe('limit');
+      for (const limit of ['0', '101']) {
+        const res = await api.call(o.method, `${concretePath(o.path)}?limit=${limit}`);
+        expect(res.status, `limit=${limit}`).toBe(400);
+        expect(res.body.error.details[0].field).toBe('limit');
+      }
+      expect((await api.call(o.method, `${concretePath(o.path)}?limit=100`)).status).toBe(200);
     });
   }
 
