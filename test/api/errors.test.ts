@@ -87,6 +87,28 @@ describe('errors', () => {
     },
   );
 
+  it('Temporal not answering: a subscription start is 503 unavailable and creates nothing', async () => {
+    const created = await api.call('POST', '/v1/plans', { ...plan, name: 'Down' });
+    const client = await api.call('POST', '/v1/clients', { name: 'Down Co' });
+    const body = { clientId: client.body.id, planId: created.body.id };
+    const res = await api.call('POST', '/v1/subscriptions', body, api.key, {
+      'Idempotency-Key': 'k-down',
+    });
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({
+      code: 'unavailable',
+      requestId: res.headers.get('x-request-id'),
+    });
+    const rows = await db.sql`select 1 from subscriptions where client_id = ${client.body.id}`;
+    expect(rows).toHaveLength(0);
+    // Nothing was kept for the key either: a retry runs again (and is refused again here).
+    const retry = await api.call('POST', '/v1/subscriptions', body, api.key, {
+      'Idempotency-Key': 'k-down',
+    });
+    expect(retry.status).toBe(503);
+    expect(retry.headers.get('Idempotent-Replayed')).toBeNull();
+  });
+
   it('an idempotency conflict is 422 idempotency_conflict, with the request id', async () => {
     const post = (name: string) =>
       api.call('POST', '/v1/plans', { ...plan, name }, api.key, { 'Idempotency-Key': 'k-err' });
