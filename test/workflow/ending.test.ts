@@ -1,7 +1,8 @@
 /**
  * Terms and the last request (README, "Subscriptions, dunning and access"): terms are frozen at
- * start, so editing or archiving the plan changes nothing for a running subscription; cancel
- * `now` issues a final usage request at once, `period_end` at renewal, neither with a fee.
+ * start, so editing or archiving the plan changes nothing for a running subscription, and the
+ * tax rate given at start is charged on every request, after the coupon; cancel `now` issues a
+ * final usage request at once, `period_end` at renewal, neither with a fee.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestBatch } from '../../api/usage-ingest';
@@ -106,6 +107,54 @@ describe('terms and the last request', () => {
       ['usage', 100],
     ]);
     await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
+  });
+
+  it('the tax rate given at start is taxed on every request, after the coupon', async () => {
+    const coupon = await h.api.call('POST', '/v1/coupons', {
+      name: 'Welcome',
+      kind: 'percent',
+      percentOff: '10',
+      duration: 'once',
+    });
+    expect(coupon.status, JSON.stringify(coupon.body)).toBe(201);
+    const f = await createFixture(h.api, {
+      plan: {
+        flatFeeMinor: 4900,
+        overageRateMinorPerMinute: '10',
+        includedMinutes: 0,
+        taxBehavior: 'exclusive',
+      },
+      subscribe: false,
+    });
+    const sub = await h.api.call('POST', '/v1/subscriptions', {
+      clientId: f.clientId,
+      planId: f.planId,
+      couponId: coupon.body.id,
+      taxRateBps: 2000,
+    });
+    expect(sub.status, JSON.stringify(sub.body)).toBe(201);
+    const [first] = await waitForRequests(h.api, sub.body.id, 1);
+    // 4900 - 10% = 4410, plus 20% tax on that: 882.
+    expect(await lines(first.id)).toEqual([
+      ['recurring', 4900],
+      ['discount', -490],
+      ['tax', 882],
+    ]);
+    expect(first).toMatchObject({ totalMinor: 5292 });
+    expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
+
+    // Next period: the coupon is spent, the tax stays, on the fee and the usage alike.
+    await talk(sub.body.id, f.clientId, 15 * 60);
+    const anchor = Date.parse((await subscriptionRow(h.api, sub.body.id)).startAt);
+    await sleepUntil(h.env, boundaryMs(anchor, monthly, 1));
+    const [, second] = await waitForRequests(h.api, sub.body.id, 2);
+    expect(await lines(second.id)).toEqual([
+      ['recurring', 4900],
+      ['usage', 150],
+      ['tax', 1010],
+    ]);
+    expect(second).toMatchObject({ totalMinor: 6060 });
+    await h.api.call('POST', `/v1/subscriptions/${sub.body.id}/cancel`, { when: 'now' });
   });
 
   it('cancel now issues the final usage request at once, without a fee', async () => {
