@@ -1,4 +1,5 @@
 /** API keys: created shown once, stored hashed, listed without secrets, revoked at once. */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { KeyCache } from '../../api/middleware/key-cache';
@@ -35,6 +36,11 @@ describe('POST /v1/api-keys', () => {
     expect((await api.call('GET', '/v1/plans', undefined, res.body.key)).status).toBe(200);
     const [row] = await db.sql`select hash from api_keys where id = ${res.body.id}`;
     expect(row!.hash).toBe(hashKey(res.body.key));
+    // SHA-256 of the key, as documented, and the key itself nowhere in its row.
+    expect(row!.hash).toBe(createHash('sha256').update(res.body.key).digest('hex'));
+    const [whole] = await db.sql`select row_to_json(k)::text as t from api_keys k
+      where id = ${res.body.id}`;
+    expect(whole!.t).not.toContain(res.body.key);
   });
 
   it('creates an ingest key that may post usage only', async () => {
