@@ -5,7 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
-import { subscriptionWorkflowId } from '../../workflows/definitions';
+import {
+  CurrentPeriodEndAttr,
+  SubscriptionStatusAttr,
+  subscriptionWorkflowId,
+} from '../../workflows/definitions';
 import {
   DAY_MS,
   access,
@@ -39,6 +43,11 @@ async function eventTypes(clientId: string): Promise<string[]> {
   return (res.body.data as any[]).map((e) => e.type).reverse();
 }
 
+async function searchAttributes(subscriptionId: string) {
+  const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
+  return (await handle.describe()).typedSearchAttributes;
+}
+
 async function setup(fields: Record<string, unknown> = {}) {
   const plan = await createPlan(h.api, { flatFeeMinor: 3000, dueDays: 7, graceDays: 5, ...fields });
   const client = await createClient(h.api);
@@ -62,6 +71,14 @@ describe('dunning', () => {
     await sleepUntil(h.env, t0 + 7 * DAY_MS);
     await waitForStatus(h.api, sub.id, 'past_due');
     expect((await requestsOf(h.api, sub.id))[0].status).toBe('overdue');
+    // Operators find it by status in the Temporal UI.
+    await waitFor(
+      async () => (await searchAttributes(sub.id)).get(SubscriptionStatusAttr) === 'past_due',
+      'SubscriptionStatus past_due',
+    );
+    expect((await searchAttributes(sub.id)).get(CurrentPeriodEndAttr)?.toISOString()).toBe(
+      (await subscriptionRow(h.api, sub.id)).currentPeriodEnd,
+    );
     await waitFor(async () => !(await access(h.api, client.id)).allowed, 'access paused');
     expect(await access(h.api, client.id)).toMatchObject({
       allowed: false,
@@ -100,6 +117,10 @@ describe('dunning', () => {
     // The update answers once the workflow stored it: the read model is already current.
     expect((await subscriptionRow(h.api, sub.id)).status).toBe('active');
     expect(await access(h.api, client.id)).toMatchObject({ allowed: true, reasons: [] });
+    await waitFor(
+      async () => (await searchAttributes(sub.id)).get(SubscriptionStatusAttr) === 'active',
+      'SubscriptionStatus active again',
+    );
 
     // Past the grace end nothing happens: it was paid in time.
     await sleepUntil(h.env, t0 + 13 * DAY_MS);
