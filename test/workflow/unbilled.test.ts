@@ -1,7 +1,7 @@
 /**
  * Periods that issue no request (README, "Each period end"): `track_only` clients get periods
  * and reports, no requests; zero-amount requests are not issued, while a period with billable
- * usage still is. Real stack on the time-skipping server, usage dispatched by hand.
+ * usage still is; a scheduled subscription canceled before its start bills nothing. Real stack on the time-skipping server, usage dispatched by hand.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestBatch } from '../../api/usage-ingest';
@@ -10,6 +10,7 @@ import { boundaryMs } from '../../billing/periods';
 import { createLogger } from '../../lib/logger';
 import { createFixture } from '../helpers/usage-fixtures';
 import {
+  DAY_MS,
   access,
   liveState,
   requestsOf,
@@ -116,6 +117,25 @@ describe('periods without a request', () => {
     expect(await access(h.api, f.clientId)).toMatchObject({ allowed: true, reasons: [] });
     await h.api.call('POST', `/v1/subscriptions/${sub}/cancel`, { when: 'now' });
     expect(await requestsOf(h.api, sub)).toEqual([]);
+  });
+
+  it('a scheduled subscription canceled before its start bills nothing, then or later', async () => {
+    const f = await createFixture(h.api, {
+      plan: { flatFeeMinor: 2500 },
+      startAt: new Date((await h.env.currentTimeMs()) + 10 * DAY_MS).toISOString(),
+    });
+    const sub = f.subscriptionId;
+    await waitFor(async () => (await subscriptionRow(h.api, sub)).status === 'scheduled');
+    const startAt = Date.parse((await subscriptionRow(h.api, sub)).startAt);
+    const res = await h.api.call('POST', `/v1/subscriptions/${sub}/cancel`, { when: 'now' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.status).toBe('canceled');
+    await sleepUntil(h.env, startAt + DAY_MS);
+    expect(await requestsOf(h.api, sub)).toEqual([]);
+    expect(await access(h.api, f.clientId)).toMatchObject({
+      allowed: false,
+      reasons: ['no_subscription'],
+    });
   });
 
   it('zero-amount requests are not issued; a period with billable usage still is', async () => {
