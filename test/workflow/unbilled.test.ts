@@ -1,7 +1,8 @@
 /**
  * Periods that issue no request (README, "Each period end"): `track_only` clients get periods
  * and reports, no requests; zero-amount requests are not issued, while a period with billable
- * usage still is; a scheduled subscription canceled before its start bills nothing. Real stack on the time-skipping server, usage dispatched by hand.
+ * usage still is; a scheduled subscription canceled before its start bills nothing. Real stack
+ * on the time-skipping server, usage dispatched by hand.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestBatch } from '../../api/usage-ingest';
