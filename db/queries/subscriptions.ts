@@ -120,32 +120,6 @@ export interface SubscriptionSync {
   cancelReason: string | null;
 }
 
-/** Mirrors the workflow's state into the row and records the current period; idempotent. */
-export async function syncSubscription(
-  sql: AnySql,
-  s: SubscriptionSync,
-): Promise<SubscriptionRow | null> {
-  const json = (v: unknown) => (v === null ? null : sql.json(v as never));
-  const [row] = await sql<SubscriptionRow[]>`
-    update subscriptions set
-      status = ${s.status}, start_at = ${s.startAt}, plan_id = ${s.planId}, terms = ${json(s.terms)},
-      current_period_index = ${s.periodIndex}, current_period_start = ${s.periodStart},
-      current_period_end = ${s.periodEnd}, cancel_at_period_end = ${s.cancelAtPeriodEnd},
-      coupon = ${json(s.coupon)}, pending_change = ${json(s.pendingChange)},
-      access_holds = ${s.accessHolds}, canceled_at = ${s.canceledAt}, cancel_reason = ${s.cancelReason},
-      updated_at = now()
-    where id = ${s.subscriptionId}
-    returning ${columns(sql)}`;
-  if (row) {
-    // The end moves when a subscription is canceled inside its period.
-    await sql`
-      insert into periods (subscription_id, index, agency_id, start_at, end_at)
-      values (${s.subscriptionId}, ${s.periodIndex}, ${row.agencyId}, ${s.periodStart}, ${s.periodEnd})
-      on conflict (subscription_id, index) do update set end_at = excluded.end_at`;
-  }
-  return row ?? null;
-}
-
 export interface PeriodRow {
   index: number;
   startAt: Date;
@@ -156,8 +130,8 @@ export interface PeriodRow {
 }
 
 /**
- * syncSubscription in one statement, plus the periods it names (the current one, and the one
- * that just closed): the row is mirrored and the periods upserted together. False: no row.
+ * Mirrors the workflow's state into the row and upserts the periods it names (the current one,
+ * and the one that just closed), in one statement; idempotent. False: no row.
  */
 export async function syncSubscriptionAndPeriods(
   sql: AnySql,
@@ -196,28 +170,6 @@ export async function syncSubscriptionAndPeriods(
       returning 1)
     select exists (select 1 from s) as found`;
   return row!.found;
-}
-
-/** Records a period as closed with the usage it was billed for; idempotent. */
-export async function closePeriod(
-  sql: AnySql,
-  p: {
-    subscriptionId: string;
-    agencyId: string;
-    index: number;
-    startAt: Date;
-    endAt: Date;
-    closedAt: Date;
-    usage: unknown;
-  },
-): Promise<void> {
-  await sql`
-    insert into periods (subscription_id, index, agency_id, start_at, end_at, closed_at, usage)
-    values (${p.subscriptionId}, ${p.index}, ${p.agencyId}, ${p.startAt}, ${p.endAt}, ${p.closedAt},
-      ${sql.json(p.usage as never)})
-    on conflict (subscription_id, index) do update set
-      end_at = excluded.end_at, closed_at = coalesce(periods.closed_at, excluded.closed_at),
-      usage = excluded.usage`;
 }
 
 export interface CatalogCoupon {
