@@ -24,7 +24,7 @@ import {
 } from '../db/queries/payment-requests';
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
 import type { SubscriptionState, SubscriptionStatus } from '../workflows/definitions';
-import { planRenewal, shouldIssue } from '../workflows/subscription-rules';
+import { planRenewal, rateInEffect, shouldIssue } from '../workflows/subscription-rules';
 import { dispatchDeliveries } from './webhooks';
 
 /** Input of the usage close (activities/usage.ts `getPeriodUsage`). */
@@ -311,8 +311,7 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
                 period: closed,
                 final: false,
                 terms: before.terms,
-                rateMinorPerMinute:
-                  before.rateMinorPerMinute ?? before.terms.overageRateMinorPerMinute,
+                rateMinorPerMinute: rateInEffect(before),
               },
               tx,
             )
