@@ -33,8 +33,8 @@ import { startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { createAgency, insertApiKey } from '../db/queries/agencies';
 import { getFreePort, waitForPort } from '../lib/ports';
-import { ensureTemporalCli } from '../scripts/tools';
-import { SEARCH_ATTRIBUTES, stateQuery, subscriptionWorkflowId } from '../workflows/definitions';
+import { stateQuery, subscriptionWorkflowId } from '../workflows/definitions';
+import { startBenchTemporal } from './dev-server';
 
 const SUBS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
 const PER_SUB = Number(process.env.BENCH_EVENTS_PER_SUB ?? 300);
@@ -80,40 +80,11 @@ function child(name: string, script: string, env: Record<string, string>): Child
 }
 
 async function startTemporal(): Promise<{ address: string; pid: number }> {
-  const cli = await ensureTemporalCli();
-  const port = await getFreePort();
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-temporal-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const attrs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => [
-    '--search-attribute',
-    `${k}=${t === 'KEYWORD' ? 'Keyword' : 'Datetime'}`,
-  ]);
-  const c = spawn(
-    cli,
-    [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      // As bench:renewals: a throwaway SQLite file with a write-ahead log and no sync per commit.
-      '--db-filename',
-      join(dir, 'temporal.db'),
-      '--sqlite-pragma',
-      'journal_mode=wal',
-      '--sqlite-pragma',
-      'synchronous=off',
-      ...attrs,
-      '--log-level',
-      'error',
-    ],
-    { stdio: 'ignore' },
-  );
+  const { address, child: c } = await startBenchTemporal(dir);
   children.push(c);
-  await waitForPort(port, '127.0.0.1', 60_000);
-  return { address: `127.0.0.1:${port}`, pid: c.pid! };
+  return { address, pid: c.pid! };
 }
 
 async function api<T = any>(

@@ -14,7 +14,6 @@
  *
  * Last line: `renewals: <n> in <t> s (<r>/s), baseline <t0> s, ratio <t/t0>, history <h> events/period`.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,15 +28,13 @@ import { migrate } from '../db/migrate';
 import { createAgency } from '../db/queries/agencies';
 import { insertPlan, snapshotTerms } from '../db/queries/plans';
 import { newId } from '../lib/ids';
-import { getFreePort, waitForPort } from '../lib/ports';
-import { ensureTemporalCli } from '../scripts/tools';
 import { createWorker } from '../worker/create-worker';
+import { startBenchTemporal } from './dev-server';
 import {
   AgencyIdAttr,
   BillingModeAttr,
   ClientIdAttr,
   PlanIdAttr,
-  SEARCH_ATTRIBUTES,
   SubscriptionStatusAttr,
   TASK_QUEUE,
   subscriptionWorkflowId,
@@ -148,54 +145,16 @@ const pg = await startEmbeddedPostgres();
 const sql = createSql(pg.url, { max: num('pool', 40) });
 await migrate(sql);
 
-// The dev server, headless, its SQLite file in the temp dir, our search attributes registered.
-const port = await getFreePort();
-const cli = await ensureTemporalCli();
-const server = spawn(
-  cli,
-  [
-    'server',
-    'start-dev',
-    '--headless',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--db-filename',
-    join(dir, 'temporal.db'),
-    // A throwaway file: write-ahead log without a sync per commit (same for both phases).
-    '--sqlite-pragma',
-    'journal_mode=wal',
-    '--sqlite-pragma',
-    'synchronous=off',
-    '--log-level',
-    'error',
-    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
-      '--search-attribute',
-      `${name}=${type === 'KEYWORD' ? 'Keyword' : 'Datetime'}`,
-    ]),
-  ],
-  { stdio: 'ignore', detached: true },
-);
-const address = `127.0.0.1:${port}`;
-await waitForPort(port, '127.0.0.1', 60_000);
+const temporal = await startBenchTemporal(dir);
+const address = temporal.address;
 const connection = await Connection.connect({ address });
-for (let i = 0; ; i++) {
-  try {
-    await connection.workflowService.describeNamespace({ namespace: 'default' });
-    break;
-  } catch (err) {
-    if (i > 100) throw err;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 const client = new Client({ connection, namespace: 'default' });
 const native = await NativeConnection.connect({ address });
 
 async function cleanup() {
   await connection.close().catch(() => {});
   await native.close().catch(() => {});
-  if (server.pid) process.kill(-server.pid, 'SIGKILL');
+  if (temporal.child.pid) process.kill(-temporal.child.pid, 'SIGKILL');
   await sql.end({ timeout: 5 });
   await pg.stop();
   await rm(dir, { recursive: true, force: true });
