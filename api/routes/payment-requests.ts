@@ -264,8 +264,6 @@ export function paymentRequestRoutes() {
             viaWorkflow = false;
           } else if (type === 'RequestNotOpen' || type === 'InvalidTransition') {
             throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
-          } else if (err instanceof ApiError) {
-            throw err;
           } else {
             toApiError(err);
           }

@@ -39,7 +39,6 @@ export function toApiError(err: unknown): never {
     }
     throw new ApiError('unprocessable', message);
   }
-  if (err instanceof ApiError) throw err;
   if (err instanceof WorkflowNotFoundError) {
     throw new ApiError('conflict', 'the subscription has ended');
   }
@@ -53,20 +52,19 @@ const RENEWAL_RETRY_MS = [50, 100, 200, 400, 800, 1500];
  * renewal takes one workflow task, milliseconds unless the worker is far behind).
  */
 export async function sendWhileRenewing<R>(send: () => Promise<R>): Promise<R> {
-  for (const wait of RENEWAL_RETRY_MS) {
+  for (let attempt = 0; ; attempt++) {
     try {
       return await send();
     } catch (err) {
       if (rejectionType(err) !== 'RenewalInProgress') throw err;
+      const wait = RENEWAL_RETRY_MS[attempt];
+      if (wait === undefined)
+        throw new ApiError(
+          'unavailable',
+          'the subscription is renewing; try again in a few seconds',
+        );
       await new Promise((r) => setTimeout(r, wait));
     }
-  }
-  try {
-    return await send();
-  } catch (err) {
-    if (rejectionType(err) === 'RenewalInProgress')
-      throw new ApiError('unavailable', 'the subscription is renewing; try again in a few seconds');
-    throw err;
   }
 }
 
