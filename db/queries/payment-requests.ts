@@ -126,17 +126,8 @@ export async function insertRequestOnce(
   tx: AnySql,
   req: NewRequest & { id: string },
 ): Promise<boolean> {
-  const lines = req.draft.lines.map((l, i) => ({
-    position: i + 1,
-    kind: l.kind,
-    description: l.description,
-    quantity: l.quantity,
-    unit_amount_minor: l.unitAmountMinor,
-    amount_minor: l.amountMinor,
-    period_start: l.periodStartMs === null ? null : new Date(l.periodStartMs).toISOString(),
-    period_end: l.periodEndMs === null ? null : new Date(l.periodEndMs).toISOString(),
-    details: l.details,
-  }));
+  // The same rows insertPaymentRequestIn writes (dates serialize as ISO strings in the JSON).
+  const lines = req.draft.lines.map((l, i) => lineRow(req.id, i + 1, l));
   const [row] = await tx<{ created: boolean }[]>`
     with r as (
       insert into payment_requests (
