@@ -4,7 +4,7 @@
  * switch bills the new plan from the next period, coupons discount once, forever or for three
  * periods, and can be attached and removed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {
@@ -15,20 +15,13 @@ import {
   mark,
   requestsOf,
   sleepUntil,
-  startHarness,
+  useHarness,
   startSubscription,
   subscriptionRow,
   waitForRequests,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 

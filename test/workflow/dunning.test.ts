@@ -3,7 +3,7 @@
  * paid and active again; blocked at the grace end, still blocked when paid, canceled, and a new
  * subscription active; cancel at period end and now. Access and the event feed follow each step.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
 import {
   CurrentPeriodEndAttr,
@@ -20,22 +20,15 @@ import {
   mark,
   requestsOf,
   sleepUntil,
-  startHarness,
+  useHarness,
   startSubscription,
   subscriptionRow,
   waitFor,
   waitForRequests,
   waitForStatus,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 async function eventTypes(clientId: string): Promise<string[]> {
   const res = await h.api.call('GET', `/v1/events?clientId=${clientId}&limit=100`);

@@ -4,11 +4,8 @@
  * tax rate given at start is charged on every request, after the coupon; cancel `now` issues a
  * final usage request at once, `period_end` at renewal, neither with a fee.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
-import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
+import { describe, expect, it } from 'vitest';
 import { boundaryMs } from '../../billing/periods';
-import { createLogger } from '../../lib/logger';
 import { createFixture } from '../helpers/usage-fixtures';
 import {
   DAY_MS,
@@ -17,51 +14,22 @@ import {
   mark,
   requestsOf,
   sleepUntil,
-  startHarness,
+  storeUsage,
+  useHarness,
   subscriptionRow,
   waitFor,
   waitForRequests,
   waitForStatus,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-let dispatcher: Dispatcher;
-beforeAll(async () => {
-  h = await startHarness();
-  dispatcher = createDispatcher({
-    sql: h.db.sql,
-    temporal: h.env.client,
-    log: createLogger('silent'),
-    minGapMs: 0,
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores voice seconds at the test server's clock and waits until the workflow folded them. */
 async function talk(subscriptionId: string, clientId: string, seconds: number) {
-  const now = await h.env.currentTimeMs();
-  const res = await ingestBatch(
-    h.db.sql,
-    h.api.agencyId,
-    [
-      {
-        id: `end${++seq}`,
-        client: clientId,
-        metric: 'voice_seconds',
-        quantity: seconds,
-        time: new Date(now).toISOString(),
-      },
-    ],
-    now,
-  );
-  expect(res.rejected).toEqual([]);
-  while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0) await dispatcher.tick();
+  await storeUsage(h, [{ id: `end${++seq}`, client: clientId, quantity: seconds }]);
   await waitFor(
     async () => (await liveState(h, subscriptionId)).usage.totalSeconds === seconds,
     `usage ${seconds}`,

@@ -3,9 +3,12 @@
  * a worker with the real activities, and the API in process. Plus small helpers that drive the
  * API and wait for the workflow's effects to reach Postgres.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { ingestBatch, type BatchResult } from '../../api/usage-ingest';
+import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
+import { createLogger } from '../../lib/logger';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { createTestWorker, createTimeSkippingEnv } from '../helpers/temporal';
@@ -40,6 +43,83 @@ export async function startHarness(): Promise<Harness> {
       await db.drop();
     },
   });
+}
+
+/**
+ * The file's harness, started before its tests and stopped after them. The returned object reads
+ * through to it, so a test file can keep `const h = useHarness()` at the top level.
+ */
+export function useHarness(): Harness {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error('harness used before beforeAll started it');
+    return started;
+  };
+  return {
+    get db() {
+      return get().db;
+    },
+    get env() {
+      return get().env;
+    },
+    get worker() {
+      return get().worker;
+    },
+    get api() {
+      return get().api;
+    },
+    stop: () => get().stop(),
+  };
+}
+
+/** One dispatcher per harness database, driven by hand (no loop, no gap between signals). */
+const dispatchers = new WeakMap<TestDb, Dispatcher>();
+
+function dispatcherOf(h: Harness): Dispatcher {
+  let d = dispatchers.get(h.db);
+  if (!d) {
+    d = createDispatcher({
+      sql: h.db.sql,
+      temporal: h.env.client,
+      log: createLogger('silent'),
+      minGapMs: 0,
+    });
+    dispatchers.set(h.db, d);
+  }
+  return d;
+}
+
+/** Signals the workflows until the usage outbox is empty, like the API's dispatcher would. */
+export async function dispatchUsage(h: Harness): Promise<void> {
+  while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0)
+    await dispatcherOf(h).tick();
+}
+
+/**
+ * Stores usage events (voice seconds unless given) at the test server's clock, expects none
+ * rejected, and dispatches them. The HTTP route checks times against the real clock, which the
+ * test server leaves behind once it skips ahead.
+ */
+export async function storeUsage(
+  h: Harness,
+  events: Record<string, unknown>[],
+): Promise<BatchResult> {
+  const now = await h.env.currentTimeMs();
+  const res = await ingestBatch(
+    h.db.sql,
+    h.api.agencyId,
+    events.map((e) => ({ metric: 'voice_seconds', time: new Date(now).toISOString(), ...e })),
+    now,
+  );
+  expect(res.rejected).toEqual([]);
+  await dispatchUsage(h);
+  return res;
 }
 
 /**

@@ -3,25 +3,18 @@
  * with the same key replays the first answer and does nothing again: one subscription and one
  * first request, one wallet credit and one pack request, one mark. Real stack, time-skipping.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createClient,
   createPlan,
   mark,
   requestsOf,
-  startHarness,
+  useHarness,
   waitForIdle,
   waitForRequests,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const keyed = (path: string, body: unknown, key: string) =>
   h.api.call('POST', path, body, h.api.key, { 'Idempotency-Key': key });

@@ -3,7 +3,7 @@
  * a scheduled start, month-end clamping, weekly and yearly rhythms. Each period is one workflow
  * run (continue-as-new), whose history stays the same size however many periods have passed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { boundaryMs } from '../../billing/periods';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
@@ -18,22 +18,15 @@ import {
   mark,
   requestsOf,
   sleepUntil,
-  startHarness,
+  useHarness,
   startSubscription,
   subscriptionRow,
   waitFor,
   waitForRequests,
   waitForStatus,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 /** Pays every open request of the subscription through the API. */
 async function payOpen(subscriptionId: string) {

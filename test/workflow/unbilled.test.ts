@@ -4,11 +4,8 @@
  * usage still is; a scheduled subscription canceled before its start bills nothing. Real stack
  * on the time-skipping server, usage dispatched by hand.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
-import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
+import { describe, expect, it } from 'vitest';
 import { boundaryMs } from '../../billing/periods';
-import { createLogger } from '../../lib/logger';
 import { createFixture } from '../helpers/usage-fixtures';
 import {
   DAY_MS,
@@ -16,51 +13,22 @@ import {
   liveState,
   requestsOf,
   sleepUntil,
-  startHarness,
+  storeUsage,
+  useHarness,
   subscriptionRow,
   waitFor,
   waitForIdle,
   waitForRequests,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-let dispatcher: Dispatcher;
-beforeAll(async () => {
-  h = await startHarness();
-  dispatcher = createDispatcher({
-    sql: h.db.sql,
-    temporal: h.env.client,
-    log: createLogger('silent'),
-    minGapMs: 0,
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores voice seconds at the test server's clock and signals the workflow, like the API. */
 async function talk(clientId: string, seconds: number) {
-  const now = await h.env.currentTimeMs();
-  const res = await ingestBatch(
-    h.db.sql,
-    h.api.agencyId,
-    [
-      {
-        id: `u${++seq}`,
-        client: clientId,
-        metric: 'voice_seconds',
-        quantity: seconds,
-        time: new Date(now).toISOString(),
-      },
-    ],
-    now,
-  );
-  expect(res.rejected).toEqual([]);
-  while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0) await dispatcher.tick();
+  await storeUsage(h, [{ id: `u${++seq}`, client: clientId, quantity: seconds }]);
 }
 
 /** Moves the clock past boundary `n` and waits until the workflow has opened period `n`. */

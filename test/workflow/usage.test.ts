@@ -6,11 +6,9 @@
  * Events are stored with `ingestBatch` at the test server's clock (the HTTP route checks times
  * against the real clock, which the test server leaves behind once it skips a month).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestBatch } from '../../api/usage-ingest';
-import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
 import { boundaryMs } from '../../billing/periods';
-import { createLogger } from '../../lib/logger';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';
 import { subscriptionWorkflowId, usageSignal } from '../../workflows/definitions';
 import {
@@ -20,47 +18,24 @@ import {
   mark,
   requestsOf,
   sleepUntil,
-  startHarness,
+  storeUsage,
+  useHarness,
+  dispatchUsage,
   waitFor,
   waitForRequests,
-  type Harness,
 } from './harness';
 
-let h: Harness;
-let dispatcher: Dispatcher;
-beforeAll(async () => {
-  h = await startHarness();
-  dispatcher = createDispatcher({
-    sql: h.db.sql,
-    temporal: h.env.client,
-    log: createLogger('silent'),
-    minGapMs: 0,
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores events at the test server's clock and signals the workflows, like the API would. */
 async function post(events: Record<string, unknown>[]) {
-  const now = await h.env.currentTimeMs();
-  const res = await ingestBatch(
-    h.db.sql,
-    h.api.agencyId,
-    events.map((e) => ({
-      id: `e${++seq}`,
-      metric: 'voice_seconds',
-      time: new Date(now).toISOString(),
-      ...e,
-    })),
-    now,
+  return storeUsage(
+    h,
+    events.map((e) => ({ id: `e${++seq}`, ...e })),
   );
-  expect(res.rejected).toEqual([]);
-  while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0) await dispatcher.tick();
-  return res;
 }
 
 async function usageOf(sub: string, seconds: number) {
@@ -320,7 +295,7 @@ describe('usage through the workflow', () => {
       status: 'paid',
     });
     expect(applied.body.paymentRequest.status).toBe('paid');
-    while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0) await dispatcher.tick();
+    await dispatchUsage(h);
     await waitFor(async () => (await access(h.api, f.clientId)).allowed, 'resumed after the pack');
     expect((await liveState(h, f.subscriptionId)).accessHolds).toEqual([]);
 

@@ -3,10 +3,7 @@
  * credited and one subscription left unspent are spent by the client's next subscription, before
  * anything is billed. Real stack on the time-skipping server, usage dispatched by hand.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
-import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
-import { createLogger } from '../../lib/logger';
+import { describe, expect, it } from 'vitest';
 import { createFixture } from '../helpers/usage-fixtures';
 import {
   liveState,
@@ -14,46 +11,17 @@ import {
   startSubscription,
   waitFor,
   waitForRequests,
-  type Harness,
-  startHarness,
+  storeUsage,
+  useHarness,
 } from './harness';
 
-let h: Harness;
-let dispatcher: Dispatcher;
-beforeAll(async () => {
-  h = await startHarness();
-  dispatcher = createDispatcher({
-    sql: h.db.sql,
-    temporal: h.env.client,
-    log: createLogger('silent'),
-    minGapMs: 0,
-  });
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 let seq = 0;
 
 /** Stores voice seconds at the test server's clock and waits until the workflow folded them. */
 async function talk(subscriptionId: string, clientId: string, seconds: number) {
-  const now = await h.env.currentTimeMs();
-  const res = await ingestBatch(
-    h.db.sql,
-    h.api.agencyId,
-    [
-      {
-        id: `w${++seq}`,
-        client: clientId,
-        metric: 'voice_seconds',
-        quantity: seconds,
-        time: new Date(now).toISOString(),
-      },
-    ],
-    now,
-  );
-  expect(res.rejected).toEqual([]);
-  while ((await h.db.sql`select 1 from usage_outbox limit 1`).length > 0) await dispatcher.tick();
+  await storeUsage(h, [{ id: `w${++seq}`, client: clientId, quantity: seconds }]);
   await waitFor(
     async () => (await liveState(h, subscriptionId)).usage.totalSeconds === seconds,
     `usage ${seconds}`,
