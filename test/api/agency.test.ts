@@ -1,23 +1,10 @@
 /** Agency bootstrap (admin key) and self-service settings. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { ADMIN_KEY, createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { ADMIN_KEY, useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api, temporal } = useTestApi();
 
 const webhookSecretOf = async (agencyId: string) =>
   (await db.sql`select webhook_secret from agencies where id = ${agencyId}`)[0]!

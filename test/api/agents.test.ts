@@ -1,21 +1,8 @@
 /** A client's agents: add, list, get, rename, remove (not while a live subscription covers them). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api } = useTestApi();
 
 const newClient = async () => (await api.call('POST', '/v1/clients', { name: 'Client' })).body;
 const addAgent = (clientId: string, body: Record<string, unknown>, key = api.key) =>

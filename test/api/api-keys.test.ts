@@ -1,26 +1,13 @@
 /** API keys: created shown once, stored hashed, listed without secrets, revoked at once. */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { KeyCache } from '../../api/middleware/key-cache';
 import { hashKey, insertApiKey, revokeApiKey } from '../../db/queries/agencies';
 import { createLogger } from '../../lib/logger';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api, temporal } = useTestApi();
 
 describe('POST /v1/api-keys', () => {
   it('creates an agency key that works, stored only as a hash', async () => {

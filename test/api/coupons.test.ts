@@ -1,23 +1,10 @@
 /** Coupons: percent or fixed, once / forever / repeating; name editable, terms fixed. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { couponFromCatalog } from '../../billing/terms';
 import { getCoupon } from '../../db/queries/coupons';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api } = useTestApi();
 
 const percent = { name: 'Launch 20%', kind: 'percent', percentOff: '20', duration: 'once' };
 const fixed = {

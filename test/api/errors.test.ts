@@ -3,23 +3,10 @@
  * naming each field in the message and in `details`, and `x-request-id` on every answer, errors
  * included, matching the `requestId` of the body (the caller's own when it sent one).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api } = useTestApi();
 
 const plan = {
   name: 'Starter',

@@ -2,28 +2,15 @@
  * Idempotency-Key on POST: replay with the same status and body, 422 on reuse with another
  * body or path, 409 while in flight, concurrent duplicates executed once, secrets not kept.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Context } from 'hono';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, ADMIN_KEY, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { ADMIN_KEY, useTestApi } from '../helpers/api';
 import { newApp } from '../../api/hono';
 import { idempotency } from '../../api/middleware/idempotency';
 import type { ApiDeps } from '../../api/context';
 import { createLogger } from '../../lib/logger';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api, temporal } = useTestApi();
 
 const plan = (name = 'Starter') => ({
   name,

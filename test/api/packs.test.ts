@@ -1,21 +1,8 @@
 /** Add-on packs: catalog (create, update, archive, list, get) and assignment per client. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { api } = useTestApi();
 
 const packBody = { name: '500 minutes', minutes: 500, priceMinor: 4500, currency: 'USD' };
 const newPack = async (body: Record<string, unknown> = {}, key = api.key) =>

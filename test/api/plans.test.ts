@@ -1,21 +1,8 @@
 /** Plans: every field of PRODUCT.md, the rules between them, archive, and edits. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api } = useTestApi();
 
 const full = {
   name: 'Growth',

@@ -1,21 +1,8 @@
 /** Client portal users with the manage_billing permission. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { describe, expect, it } from 'vitest';
+import { useTestApi } from '../helpers/api';
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { api } = useTestApi();
 
 const newClient = async () => (await api.call('POST', '/v1/clients', { name: 'Client' })).body;
 const invite = (clientId: string, body: Record<string, unknown>) =>

@@ -1,26 +1,13 @@
 /** `npm run tally`: the admin CLI creates agencies and keys in the database it is pointed at. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createTestDb, type TestDb } from '../helpers/db';
-import { createTestApi, type TestApi } from '../helpers/api';
-import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { useTestApi } from '../helpers/api';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsx = `${root}node_modules/.bin/tsx`;
 
-let db: TestDb;
-let api: TestApi;
-const temporal = unreachableTemporalClient();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  api = await createTestApi(db.sql, temporal);
-});
-afterAll(async () => {
-  await temporal.connection.close();
-  await db?.drop();
-});
+const { db, api } = useTestApi();
 
 function tally(args: string[], env: Record<string, string | undefined> = { DATABASE_URL: db.url }) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -1,9 +1,12 @@
 /** The API in process (app.request), with an agency created straight in the database. */
+import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import type { Sql } from '../../db/client';
 import { createAgency, insertApiKey } from '../../db/queries/agencies';
 import { createLogger } from '../../lib/logger';
+import { createTestDb, type TestDb } from './db';
+import { unreachableTemporalClient } from './lazy-temporal';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
@@ -59,4 +62,34 @@ export async function createTestApi(
       return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
     },
   };
+}
+
+/** An object that reads through to `get()` once it is set (module-level use in test files). */
+function later<T extends object>(what: string, get: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get(_, prop) {
+      const target = get();
+      if (!target) throw new Error(`${what} used before beforeAll created it`);
+      return Reflect.get(target, prop);
+    },
+  });
+}
+
+/**
+ * The file's database and API in process, for routes that never call Temporal: created before
+ * its tests, dropped after them. `db` and `api` read through to them once beforeAll has run.
+ */
+export function useTestApi(): { db: TestDb; api: TestApi; temporal: Client } {
+  let db: TestDb | undefined;
+  let api: TestApi | undefined;
+  const temporal = unreachableTemporalClient();
+  beforeAll(async () => {
+    db = await createTestDb();
+    api = await createTestApi(db.sql, temporal);
+  });
+  afterAll(async () => {
+    await temporal.connection.close();
+    await db?.drop();
+  });
+  return { db: later('test db', () => db), api: later('test api', () => api), temporal };
 }
