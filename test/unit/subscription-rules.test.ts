@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import type { PlanTerms } from '../../billing/terms';
+import { growthTerms } from '../helpers/plan-terms';
 import type { OpenRequest, SubscriptionState } from '../../workflows/definitions';
 import {
   accessHolds,
@@ -25,24 +26,7 @@ import {
 const DAY = 86_400_000;
 const at = (s: string) => Date.parse(s);
 
-const terms: PlanTerms = {
-  planId: 'pln_growth',
-  name: 'Growth',
-  tier: null,
-  currency: 'USD',
-  flatFeeMinor: 4900,
-  overageRateMinorPerMinute: '20',
-  includedMinutes: 100,
-  rhythm: 'month',
-  intervalCount: 1,
-  dueDays: 7,
-  graceDays: 5,
-  packsAllowed: false,
-  chatMode: false,
-  chatsPerMinute: null,
-  taxBehavior: 'exclusive',
-  taxRateBps: 0,
-};
+const terms = growthTerms();
 
 function stateAt(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
   const anchorMs = at('2027-01-31T00:00:00Z');

@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
-import type { PlanTerms } from '../../billing/terms';
+import { growthTerms } from '../helpers/plan-terms';
 import type { CommitInput, RenewInput, RenewResult } from '../../activities/subscription';
 import { planRenewal, shouldIssue } from '../../workflows/subscription-rules';
 import {
@@ -27,24 +27,7 @@ import { createTimeSkippingEnv } from '../helpers/temporal';
 import { sendWhileRenewing } from '../../api/routes/workflow-updates';
 import { waitFor } from './harness';
 
-const terms: PlanTerms = {
-  planId: 'pln_1',
-  name: 'Growth',
-  tier: null,
-  currency: 'USD',
-  flatFeeMinor: 4900,
-  overageRateMinorPerMinute: '20',
-  includedMinutes: 0,
-  rhythm: 'month',
-  intervalCount: 1,
-  dueDays: 7,
-  graceDays: 5,
-  packsAllowed: false,
-  chatMode: false,
-  chatsPerMinute: null,
-  taxBehavior: 'exclusive',
-  taxRateBps: 0,
-};
+const terms = growthTerms({ planId: 'pln_1', includedMinutes: 0 });
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

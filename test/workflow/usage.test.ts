@@ -354,39 +354,29 @@ describe('usage through the workflow', () => {
     });
     // Totals of another period, or none: the workflow recounts what Postgres holds.
     const now = await h.env.currentTimeMs();
-    await ingestBatch(
-      h.db.sql,
-      h.api.agencyId,
-      [
-        {
-          id: `pg-${f.clientId}`,
-          client: f.clientId,
-          metric: 'voice_seconds',
-          quantity: 300,
-          time: new Date(now).toISOString(),
-        },
-      ],
-      now,
-    );
+    // Stored only: the test signals by hand.
+    const store = (id: string, quantity: number) =>
+      ingestBatch(
+        h.db.sql,
+        h.api.agencyId,
+        [
+          {
+            id,
+            client: f.clientId,
+            metric: 'voice_seconds',
+            quantity,
+            time: new Date(now).toISOString(),
+          },
+        ],
+        now,
+      );
+    await store(`pg-${f.clientId}`, 300);
     await handle.signal(usageSignal, {
       throughSeq: await seqNow(),
       live: { periodIndex: 7, walletBalanceSeconds: 0, totals: [] },
     });
     await usageOf(f.subscriptionId, 300);
-    await ingestBatch(
-      h.db.sql,
-      h.api.agencyId,
-      [
-        {
-          id: `pg2-${f.clientId}`,
-          client: f.clientId,
-          metric: 'voice_seconds',
-          quantity: 60,
-          time: new Date(now).toISOString(),
-        },
-      ],
-      now,
-    );
+    await store(`pg2-${f.clientId}`, 60);
     await handle.signal(usageSignal, { throughSeq: await seqNow() });
     await usageOf(f.subscriptionId, 360);
     await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
