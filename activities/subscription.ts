@@ -25,18 +25,8 @@ import {
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
 import type { SubscriptionState, SubscriptionStatus } from '../workflows/definitions';
 import { planRenewal, rateInEffect, shouldIssue } from '../workflows/subscription-rules';
+import type { CloseInput } from './usage';
 import { dispatchDeliveries } from './webhooks';
-
-/** Input of the usage close (activities/usage.ts `getPeriodUsage`). */
-export interface PeriodUsageInput {
-  agencyId: string;
-  clientId: string;
-  subscriptionId: string;
-  period: Period;
-  final?: boolean;
-  terms?: PlanTerms;
-  rateMinorPerMinute?: string | null;
-}
 
 export interface SubscriptionActivityDeps {
   sql: Sql;
@@ -44,7 +34,7 @@ export interface SubscriptionActivityDeps {
    * Closes a period's usage (the usage pools), inside the given transaction; without it, a
    * period has no usage.
    */
-  periodUsage?: (input: PeriodUsageInput, tx: AnySql) => Promise<PeriodUsage>;
+  periodUsage?: (input: CloseInput, tx: AnySql) => Promise<PeriodUsage>;
 }
 
 export interface RequestUpdate {
