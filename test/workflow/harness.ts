@@ -187,6 +187,27 @@ export async function createClient(api: TestApi, fields: Record<string, unknown>
   return res.body as { id: string };
 }
 
+/** Creates a pack of `minutes` in USD and assigns it to the client; returns the pack's id. */
+export async function createPack(
+  api: TestApi,
+  clientId: string,
+  minutes: number,
+  priceMinor: number,
+): Promise<string> {
+  const pack = await api.call('POST', '/v1/packs', {
+    name: `${minutes} minutes`,
+    minutes,
+    priceMinor,
+    currency: 'USD',
+  });
+  expect(pack.status, JSON.stringify(pack.body)).toBe(201);
+  const assigned = await api.call('POST', `/v1/clients/${clientId}/packs`, {
+    packId: pack.body.id,
+  });
+  expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
+  return pack.body.id as string;
+}
+
 export async function startSubscription(api: TestApi, body: Record<string, unknown>) {
   const res = await api.call('POST', '/v1/subscriptions', body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);

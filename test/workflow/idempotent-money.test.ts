@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createClient,
+  createPack,
   createPlan,
   mark,
   requestsOf,
@@ -53,17 +54,8 @@ describe('Idempotency-Key on billing', () => {
     const client = await createClient(h.api);
     const sub = await keyed('/v1/subscriptions', { clientId: client.id, planId: plan.id }, 'k-s2');
     await waitForRequests(h.api, sub.body.id, 1);
-    const pack = await h.api.call('POST', '/v1/packs', {
-      name: '100 minutes',
-      minutes: 100,
-      priceMinor: 1500,
-      currency: 'USD',
-    });
-    expect(pack.status, JSON.stringify(pack.body)).toBe(201);
-    expect(
-      (await h.api.call('POST', `/v1/clients/${client.id}/packs`, { packId: pack.body.id })).status,
-    ).toBe(201);
-    const path = `/v1/clients/${client.id}/packs/${pack.body.id}/apply`;
+    const packId = await createPack(h.api, client.id, 100, 1500);
+    const path = `/v1/clients/${client.id}/packs/${packId}/apply`;
     const first = await keyed(path, { status: 'pending' }, 'k-pack');
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const second = await keyed(path, { status: 'pending' }, 'k-pack');

@@ -18,6 +18,7 @@ import {
   mark,
   requestsOf,
   sleepUntil,
+  createPack,
   storeUsage,
   useHarness,
   dispatchUsage,
@@ -67,19 +68,8 @@ async function renewTo(sub: string, anchor: number, n: number) {
   return (await waitForRequests(h.api, sub, n + 1))[n]!;
 }
 
-async function packFor(f: Fixture, minutes: number, priceMinor: number) {
-  const pack = await h.api.call('POST', '/v1/packs', {
-    name: `${minutes} minutes`,
-    minutes,
-    priceMinor,
-    currency: 'USD',
-  });
-  expect(pack.status, JSON.stringify(pack.body)).toBe(201);
-  const assigned = await h.api.call('POST', `/v1/clients/${f.clientId}/packs`, {
-    packId: pack.body.id,
-  });
-  expect(assigned.status, JSON.stringify(assigned.body)).toBe(201);
-  return pack.body.id as string;
+function packFor(f: Fixture, minutes: number, priceMinor: number) {
+  return createPack(h.api, f.clientId, minutes, priceMinor);
 }
 
 describe('usage through the workflow', () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFixture } from '../helpers/usage-fixtures';
 import {
+  createPack,
   liveState,
   requestsOf,
   startSubscription,
@@ -46,19 +47,10 @@ describe('the wallet', () => {
       },
     });
     await waitForRequests(h.api, f.subscriptionId, 1);
-    const pack = await h.api.call('POST', '/v1/packs', {
-      name: '50 minutes',
-      minutes: 50,
-      priceMinor: 1500,
-      currency: 'USD',
+    const packId = await createPack(h.api, f.clientId, 50, 1500);
+    const applied = await h.api.call('POST', `/v1/clients/${f.clientId}/packs/${packId}/apply`, {
+      status: 'paid',
     });
-    expect(pack.status, JSON.stringify(pack.body)).toBe(201);
-    await h.api.call('POST', `/v1/clients/${f.clientId}/packs`, { packId: pack.body.id });
-    const applied = await h.api.call(
-      'POST',
-      `/v1/clients/${f.clientId}/packs/${pack.body.id}/apply`,
-      { status: 'paid' },
-    );
     expect(applied.status, JSON.stringify(applied.body)).toBe(201);
 
     // First subscription: 20 of the 50 wallet minutes, nothing billable; ended now.
