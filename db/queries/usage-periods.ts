@@ -7,6 +7,11 @@ import type { LateUsage, PeriodUsage } from '../../billing/invoice';
 import type { AgentTotals } from '../../billing/pools';
 import type { AnySql } from '../client';
 
+/** The minute-pool sums of `usage_events e` in a group: voice seconds and chat interactions. */
+const minuteSums = (sql: AnySql) => sql`
+  coalesce(sum(e.quantity) filter (where e.metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
+  coalesce(sum(e.quantity) filter (where e.metric = 'chat_interactions'), 0)::bigint as "chatInteractions"`;
+
 /** What a usage signal carries: a subscription's current period totals as stored now. */
 export interface LiveTotals {
   subscriptionId: string;
@@ -41,8 +46,7 @@ export async function liveTotals(sql: AnySql, subscriptionIds: string[]): Promis
     )
     select s.id as "subscriptionId", s.current_period_index as "periodIndex",
       coalesce(max(w.seconds), 0)::bigint as wallet, e.agent_id as "agentId",
-      coalesce(sum(e.quantity) filter (where e.metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
-      coalesce(sum(e.quantity) filter (where e.metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
+      ${minuteSums(sql)}
     from s
     left join w on w.client_id = s.client_id
     left join usage_events e on e.subscription_id = s.id
@@ -76,10 +80,8 @@ export async function periodTotals(
   maxSeq: number | null = null,
 ): Promise<AgentTotals[]> {
   return sql<AgentTotals[]>`
-    select agent_id as "agentId",
-      coalesce(sum(quantity) filter (where metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
-      coalesce(sum(quantity) filter (where metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
-    from usage_events
+    select agent_id as "agentId", ${minuteSums(sql)}
+    from usage_events e
     where subscription_id = ${subscriptionId}
       and occurred_at >= ${new Date(startMs)} and occurred_at < ${new Date(endMs)}
       ${maxSeq === null ? sql`` : sql`and seq <= ${maxSeq}`}
@@ -189,8 +191,7 @@ export async function lateTotals(
 ): Promise<(AgentTotals & { periodIndex: number | null })[]> {
   return tx`
     select c.period_index as "periodIndex", e.agent_id as "agentId",
-      coalesce(sum(e.quantity) filter (where e.metric = 'voice_seconds'), 0)::bigint as "voiceSeconds",
-      coalesce(sum(e.quantity) filter (where e.metric = 'chat_interactions'), 0)::bigint as "chatInteractions"
+      ${minuteSums(tx)}
     from usage_events e
     left join usage_period_closes c on c.subscription_id = e.subscription_id
       and e.occurred_at >= c.start_at and e.occurred_at < c.end_at
