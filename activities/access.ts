@@ -1,21 +1,20 @@
 /**
  * Access changes outside the subscription workflow (a client disabled or enabled through the
- * API): recompute in one transaction, then hand the webhook to its delivery workflow.
+ * API). The change is stored in the caller's transaction, with the row change that caused it
+ * (db/queries/access.ts: state, event and webhook outbox row); once that transaction committed,
+ * its webhook is handed to the delivery workflow.
  */
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { recomputeAccess, type AccessChange } from '../db/queries/access';
+import type { AccessChange } from '../db/queries/access';
 import { dispatchDeliveries } from './webhooks';
 
-/** Recomputes and stores a client's access; starts the webhook delivery if it changed. */
-export async function refreshClientAccess(
+/** Starts the webhook delivery of a committed access change (nothing when there is none). */
+export async function deliverAccessChange(
   deps: { sql: Sql; temporal: Client },
-  clientId: string,
-): Promise<AccessChange | null> {
-  const change = await deps.sql.begin((tx) => recomputeAccess(tx, clientId));
-  if (change?.deliveryId) {
-    // The row is committed: if this start fails, the sweeper starts it later.
-    await dispatchDeliveries(deps.sql, deps.temporal, [change.deliveryId]).catch(() => {});
-  }
-  return change;
+  change: AccessChange | null,
+): Promise<void> {
+  if (!change?.deliveryId) return;
+  // The row is committed: if this start fails, the sweeper starts it later.
+  await dispatchDeliveries(deps.sql, deps.temporal, [change.deliveryId]).catch(() => {});
 }

@@ -4,12 +4,24 @@
  */
 import { swaggerUI } from '@hono/swagger-ui';
 import { randomUUID } from 'node:crypto';
+import { ServiceError } from '@temporalio/client';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorCode } from './errors';
 import { healthRoutes } from './routes/health';
 import { v1Routes } from './routes/v1';
+
+/** gRPC codes of a Temporal server that is down or did not answer in time. */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+/** A Temporal call that failed because the server could not be reached, not because it refused. */
+function workflowServiceDown(err: unknown): boolean {
+  const code =
+    err instanceof ServiceError ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED;
+}
 
 export function createApp(deps: ApiDeps) {
   const app = newApp();
@@ -43,6 +55,13 @@ export function createApp(deps: ApiDeps) {
       const code = (Object.entries(ErrorCode).find(([, s]) => s === err.status)?.[0] ??
         'validation_failed') as keyof typeof ErrorCode;
       return c.json(errorBody(code, err.message || 'bad request', requestId), err.status);
+    }
+    if (workflowServiceDown(err)) {
+      deps.log.warn({ requestId, err }, 'workflow service unavailable');
+      return c.json(
+        errorBody('unavailable', 'the workflow service did not answer; try again', requestId),
+        503,
+      );
     }
     deps.log.error({ requestId, err }, 'unhandled error');
     return c.json(errorBody('internal', 'internal error', requestId), 500);

@@ -1,22 +1,26 @@
 /**
- * Seams where one API area tells another that something changed. The client routes call these
- * after their change has committed; the owners of the reacting area fill them in.
+ * Seams where one API area tells another that something changed; the owners of the reacting area
+ * fill them in. The client routes call them inside the transaction that makes the change, before
+ * it commits: when the reaction fails, the change is rolled back and the request can be retried.
  */
+import type { AnySql } from '../db/client';
 import type { ApiDeps } from './context';
 import { clientAccessChanged } from './routes/access';
 import { applyClientRateChange } from './routes/subscriptions';
 
 /**
- * A client was disabled or enabled: its access is recomputed (reason `client_disabled`), and a
- * change is stored, recorded as an event and pushed to the agency's webhook. Idempotent: it can
- * be called for a client whose access did not change.
+ * A client was disabled or enabled (in `tx`): its access is recomputed (reason
+ * `client_disabled`), and a change is stored and recorded as an event with its webhook outbox row,
+ * in the same transaction. Returns what to run once it committed: the push to the agency's
+ * webhook. Idempotent: it can be called for a client whose access did not change.
  */
 export async function onClientAccessChanged(
   deps: ApiDeps,
+  tx: AnySql,
   _agencyId: string,
   clientId: string,
-): Promise<void> {
-  await clientAccessChanged(deps, clientId);
+): Promise<() => Promise<void>> {
+  return clientAccessChanged(deps, tx, clientId);
 }
 
 /**

@@ -5,8 +5,9 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_REASONS } from '../../billing/access';
-import { readClientAccess } from '../../db/queries/access';
-import { refreshClientAccess } from '../../activities/access';
+import { readClientAccess, recomputeAccess } from '../../db/queries/access';
+import { deliverAccessChange } from '../../activities/access';
+import type { AnySql } from '../../db/client';
 import type { ApiDeps } from '../context';
 import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
@@ -29,14 +30,17 @@ const AccessSchema = z
   .openapi('Access');
 
 /**
- * Recomputes a client's access after its row changed (disabled or enabled) and pushes the
- * change; api/hooks.ts calls this. Idempotent: no change, nothing stored or sent.
+ * Recomputes a client's access after its row changed (disabled or enabled), in the transaction
+ * that changed it; api/hooks.ts calls this. Returns what to run once that transaction committed
+ * (push the change). Idempotent: no change, nothing stored or sent.
  */
 export async function clientAccessChanged(
   deps: Pick<ApiDeps, 'sql' | 'temporal'>,
+  tx: AnySql,
   clientId: string,
-): Promise<void> {
-  await refreshClientAccess(deps, clientId);
+): Promise<() => Promise<void>> {
+  const change = await recomputeAccess(tx, clientId);
+  return () => deliverAccessChange(deps, change);
 }
 
 export function accessRoutes() {

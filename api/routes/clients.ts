@@ -7,6 +7,7 @@ import {
   getClient,
   insertClient,
   listClients,
+  lockClient,
   updateClient,
   type ClientRow,
 } from '../../db/queries/clients';
@@ -175,17 +176,19 @@ export function clientRoutes() {
       const body = c.req.valid('json');
       const deps = c.var.deps;
       const agencyId = c.var.agencyId;
-      const before = await getClient(deps.sql, agencyId, id);
-      if (!before) throw notFound('client', id);
-      checkClientRate(body.rateMinorPerMinute, deps.platformRateMinorPerMinute);
-      const client = await externalIdUnique(
-        updateClient(deps.sql, agencyId, id, body),
-        body.externalId,
-      );
-      if (!client) throw notFound('client', id);
-      if (client.rateMinorPerMinute !== before.rateMinorPerMinute) {
-        await onClientRateChanged(deps, agencyId, id, client.rateMinorPerMinute);
-      }
+      const client = await deps.sql.begin(async (tx) => {
+        const before = await lockClient(tx, agencyId, id);
+        if (!before) throw notFound('client', id);
+        checkClientRate(body.rateMinorPerMinute, deps.platformRateMinorPerMinute);
+        const after = await externalIdUnique(updateClient(tx, agencyId, id, body), body.externalId);
+        if (!after) throw notFound('client', id);
+        // The running subscription is told before the row commits: when it cannot be (Temporal
+        // unavailable), the update fails and changes nothing, so a retry tells it again.
+        if (after.rateMinorPerMinute !== before.rateMinorPerMinute) {
+          await onClientRateChanged(deps, agencyId, id, after.rateMinorPerMinute);
+        }
+        return after;
+      });
       return c.json(presentClient(client), 200);
     },
   );
@@ -206,11 +209,18 @@ export function clientRoutes() {
       async (c) => {
         const { id } = c.req.valid('param');
         const deps = c.var.deps;
+        const agencyId = c.var.agencyId;
         const change = action === 'disable' ? disableClient : enableClient;
-        const client = await change(deps.sql, c.var.agencyId, id);
-        if (!client) throw notFound('client', id);
-        await onClientAccessChanged(deps, c.var.agencyId, id);
-        return c.json(presentClient(client), 200);
+        // The row and the access it implies (state, event, webhook outbox row) commit together:
+        // an error leaves both as they were.
+        const done = await deps.sql.begin(async (tx) => {
+          const client = await change(tx, agencyId, id);
+          if (!client) return null;
+          return { client, pushAccess: await onClientAccessChanged(deps, tx, agencyId, id) };
+        });
+        if (!done) throw notFound('client', id);
+        await done.pushAccess();
+        return c.json(presentClient(done.client), 200);
       },
     );
   }

@@ -10,8 +10,14 @@ const hook = vi.hoisted(() => ({
   rates: [] as [string, string, string | null][],
 }));
 vi.mock('../../api/hooks', () => ({
-  onClientAccessChanged: async (_deps: unknown, agencyId: string, clientId: string) => {
+  onClientAccessChanged: async (
+    _deps: unknown,
+    _tx: unknown,
+    agencyId: string,
+    clientId: string,
+  ) => {
     hook.calls.push([agencyId, clientId]);
+    return async () => {};
   },
   onClientRateChanged: async (
     _deps: unknown,

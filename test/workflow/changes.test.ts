@@ -5,6 +5,9 @@
  * periods, and can be attached and removed.
  */
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../lib/logger';
+import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {
@@ -134,6 +137,24 @@ describe('changes to a running subscription', () => {
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
     await waitForRequests(h.api, sub.id, 1);
+    // Through an API whose Temporal does not answer, the subscription cannot be told: the update
+    // fails and changes nothing, so the retry below still tells it.
+    const cut = createApp({
+      sql: h.db.sql,
+      temporal: unreachableTemporalClient(),
+      log: createLogger('silent'),
+      platformRateMinorPerMinute: '15',
+      adminKey: undefined,
+    });
+    const down = await cut.request(`/v1/clients/${client.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${h.api.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rateMinorPerMinute: '30', name: 'Renamed while down' }),
+    });
+    expect(down.status).toBe(503);
+    const unchanged = await h.api.call('GET', `/v1/clients/${client.id}`);
+    expect(unchanged.body).toMatchObject({ rateMinorPerMinute: '25', name: 'Dental Co' });
+    expect((await liveState(h, sub.id)).pendingChange).toBeNull();
     // The client's rate changes through the clients route, which tells the subscription.
     const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
       rateMinorPerMinute: '30',

@@ -125,6 +125,46 @@ describe('access webhooks', () => {
     await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 
+  it('a client disabled, its access change and its webhook row commit together or not at all', async () => {
+    const client = await createClient(h.api);
+    const before = await access(h.api, client.id);
+    const changes = async () =>
+      (
+        await h.db
+          .sql`select 1 from events where type = 'access.changed' and client_id = ${client.id}`
+      ).length;
+    // The webhook outbox refuses rows, as a full disk or a lost connection would mid-transaction.
+    await h.db.sql`
+      create function refuse_webhook_row() returns trigger language plpgsql
+      as $$ begin raise exception 'injected: webhook outbox unavailable'; end $$`;
+    await h.db.sql`
+      create trigger refuse_webhook_row before insert on webhook_deliveries
+      for each row execute function refuse_webhook_row()`;
+    try {
+      const failed = await h.api.call('POST', `/v1/clients/${client.id}/disable`);
+      expect(failed.status).toBe(500);
+      // Nothing changed: not the client, not its access, no event.
+      expect((await h.api.call('GET', `/v1/clients/${client.id}`)).body.disabled).toBe(false);
+      expect(await access(h.api, client.id)).toEqual(before);
+      expect(await changes()).toBe(0);
+    } finally {
+      await h.db.sql`drop trigger refuse_webhook_row on webhook_deliveries`;
+      await h.db.sql`drop function refuse_webhook_row()`;
+    }
+    // The retry does it all once: client, access, event, delivery.
+    const retried = await h.api.call('POST', `/v1/clients/${client.id}/disable`);
+    expect(retried.status).toBe(200);
+    expect(retried.body.disabled).toBe(true);
+    expect(await access(h.api, client.id)).toMatchObject({
+      allowed: false,
+      reasons: expect.arrayContaining(['client_disabled']),
+      version: before.version + 1,
+    });
+    expect(await changes()).toBe(1);
+    await waitFor(async () => delivered(client.id).length === 1, 'paused delivery');
+    expect(JSON.parse(delivered(client.id)[0]!.body).type).toBe('campaigns.paused');
+  });
+
   it('the sweeper delivers an outbox row that was never dispatched', async () => {
     const client = await createClient(h.api);
     const eventId = newId('evt');
