@@ -28,6 +28,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const secrets = new WeakMap<Request, string[]>();
 const PURGE_EVERY = 100;
+const STORE_RETRY_MS = [50, 250];
 let keyedRequests = 0;
 
 /** Names dotted paths of the answer (e.g. `apiKey.key`) that must not be stored for replay. */
@@ -145,7 +146,23 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     text = JSON.stringify(redact(JSON.parse(text), secretPaths));
   }
   // Kept as text (a jsonb string), not as a jsonb object, which would reorder its keys.
-  await storeIdempotentResponse(sql, scope, key, status, { contentType, body: text });
+  const response = { contentType, body: text };
+  // The change is committed, so this answer is the request's whatever becomes of its copy: a
+  // copy that cannot be stored (Postgres gone for a moment) is tried again, then logged, and the
+  // key stays claimed, so a retry gets 409 while the claim holds instead of running again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await storeIdempotentResponse(sql, scope, key, status, response);
+      return;
+    } catch (err) {
+      const wait = STORE_RETRY_MS[attempt];
+      if (wait === undefined) {
+        log.error({ err, key, status }, 'could not keep the answer to an idempotent request');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 });
 
 const IdempotencyHeaders = z.object({

@@ -177,7 +177,8 @@ export function clientRoutes() {
       const deps = c.var.deps;
       const agencyId = c.var.agencyId;
       const client = await deps.sql.begin(async (tx) => {
-        const before = await lockClient(tx, agencyId, id);
+        // A renewal the update waits for inserts rows that reference the client: let it.
+        const before = await lockClient(tx, agencyId, id, { referencesAllowed: true });
         if (!before) throw notFound('client', id);
         checkClientRate(body.rateMinorPerMinute, deps.platformRateMinorPerMinute);
         const after = await externalIdUnique(updateClient(tx, agencyId, id, body), body.externalId);

@@ -235,9 +235,15 @@ export function walletRoutes() {
         }
         // The workflow re-reads its counters: minutes may be available again.
         if (plan.subscriptionId) await queueUsageSignal(tx, [plan.subscriptionId]);
-        return { request, seconds, balance: await walletBalance(tx, id) };
+        // Everything the answer shows is read here: once committed, the credit stands, and a
+        // read failing after it would answer an error for a change that was made.
+        return {
+          request,
+          seconds,
+          balance: await walletBalance(tx, id),
+          lines: await getPaymentRequestLines(tx, request.id),
+        };
       });
-      const lines = await getPaymentRequestLines(c.var.deps.sql, result.request.id);
       return c.json(
         {
           object: 'pack_application' as const,
@@ -245,7 +251,7 @@ export function walletRoutes() {
           packId,
           creditedSeconds: result.seconds,
           walletBalanceSeconds: result.balance,
-          paymentRequest: presentPackRequest(result.request, lines),
+          paymentRequest: presentPackRequest(result.request, result.lines),
         },
         201,
       );

@@ -165,7 +165,7 @@ export async function getPaymentRequest(
 }
 
 export async function getPaymentRequestLines(
-  sql: Sql,
+  sql: AnySql,
   requestId: string,
 ): Promise<PaymentRequestLineRow[]> {
   return sql<PaymentRequestLineRow[]>`

@@ -145,6 +145,29 @@ describe('Idempotency-Key', () => {
     expect(rows).toHaveLength(0);
   });
 
+  it('answers a committed request although its copy cannot be kept, and never runs it twice', async () => {
+    // Storing the answer fails, as it would with Postgres gone right after the commit.
+    await db.sql`
+      create function refuse_answer() returns trigger language plpgsql
+      as $$ begin raise exception 'injected: answer not stored'; end $$`;
+    await db.sql`
+      create trigger refuse_answer before update on idempotency_keys
+      for each row when (new.status_code is not null) execute function refuse_answer()`;
+    try {
+      const first = await post('/v1/plans', plan('Unkept'), 'k-unkept');
+      expect(first.status).toBe(201);
+      expect(first.body.name).toBe('Unkept');
+      // The key stays claimed: a retry is told to wait, not run again.
+      const retry = await post('/v1/plans', plan('Unkept'), 'k-unkept');
+      expect(retry.status).toBe(409);
+      expect(retry.body.error.code).toBe('idempotency_in_progress');
+      expect(await countPlans('Unkept')).toBe(1);
+    } finally {
+      await db.sql`drop trigger refuse_answer on idempotency_keys`;
+      await db.sql`drop function refuse_answer()`;
+    }
+  });
+
   it('refuses a malformed key, naming the header', async () => {
     const res = await post('/v1/plans', plan('Bad key'), 'has spaces in it');
     expect(res.status).toBe(400);
