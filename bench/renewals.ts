@@ -210,7 +210,7 @@ try {
     namespace: 'default',
     deps: { sql },
     tuning: TUNING,
-    sweepWebhooks: false,
+    sweep: false,
   });
   const workerRun = worker.run();
   const { agency } = await createAgency(sql, { name: 'Bench', webhookUrl: null });

@@ -40,7 +40,7 @@ const worker = await createWorker({
   connection: env.nativeConnection,
   namespace: 'default',
   deps: { sql },
-  sweepWebhooks: false,
+  sweep: false,
 });
 const running = worker.run();
 

@@ -5,7 +5,9 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { startWebhookSweeper } from './webhook-sweeper';
+import { startSweeper } from './sweeper';
+import { sweepSubscriptionStarts } from './subscription-sweeper';
+import { sweepWebhookDeliveries } from './webhook-sweeper';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,8 +29,11 @@ export interface CreateWorkerOptions {
     | 'workflowThreadPoolSize'
     | 'stickyQueueScheduleToStartTimeout'
   >;
-  /** Run the webhook sweeper next to the worker (default true). */
-  sweepWebhooks?: boolean;
+  /**
+   * Run the sweepers next to the worker (default true): webhook deliveries and subscription
+   * workflows a crash left unstarted.
+   */
+  sweep?: boolean;
   log?: Logger;
 }
 
@@ -41,13 +46,25 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.deps),
     ...options.tuning,
   });
-  if (options.sweepWebhooks !== false) {
-    // Every process that runs a worker also restarts webhook deliveries a crash left behind.
-    startWebhookSweeper({
-      sql: options.deps.sql,
-      temporal: worker.client!,
+  if (options.sweep !== false) {
+    // Every process that runs a worker also starts what a crash left behind.
+    const { sql } = options.deps;
+    const temporal = worker.client!;
+    const common = {
       isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
       ...(options.log ? { log: options.log } : {}),
+    };
+    startSweeper({
+      ...common,
+      what: 'deliveries',
+      sweep: () => sweepWebhookDeliveries(sql, temporal),
+      intervalMs: 30_000,
+    });
+    startSweeper({
+      ...common,
+      what: 'subscriptions',
+      sweep: () => sweepSubscriptionStarts(sql, temporal),
+      intervalMs: 30_000,
     });
   }
   return worker;

@@ -8,7 +8,6 @@ import type { Client } from '@temporalio/client';
 import { dispatchDeliveries } from '../activities/webhooks';
 import type { Sql } from '../db/client';
 import { listDeliveriesToDispatch } from '../db/queries/webhooks';
-import type { Logger } from '../lib/logger';
 
 export interface SweepOptions {
   /** A row this old and never dispatched was left behind by a crash. */
@@ -31,30 +30,4 @@ export async function sweepWebhookDeliveries(
   });
   await dispatchDeliveries(sql, temporal, ids);
   return ids.length;
-}
-
-/** Sweeps every `intervalMs` while `isRunning()`; the timer never keeps the process alive. */
-export function startWebhookSweeper(o: {
-  sql: Sql;
-  temporal: Client;
-  isRunning: () => boolean;
-  log?: Logger;
-  intervalMs?: number;
-}): { stop(): void } {
-  let busy = false;
-  const timer = setInterval(() => {
-    if (!o.isRunning()) return clearInterval(timer);
-    if (busy) return;
-    busy = true;
-    sweepWebhookDeliveries(o.sql, o.temporal)
-      .then((n) => {
-        if (n > 0) o.log?.info({ deliveries: n }, 'webhook sweeper started deliveries');
-      })
-      .catch((err: Error) => o.log?.warn({ err }, 'webhook sweep failed; next round retries'))
-      .finally(() => {
-        busy = false;
-      });
-  }, o.intervalMs ?? 30_000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

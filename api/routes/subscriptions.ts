@@ -4,8 +4,6 @@
  * change afterwards is a workflow update, validated by the workflow before it is accepted.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { TypedSearchAttributes } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { periodAt } from '../../billing/periods';
 import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
 import type { Sql } from '../../db/client';
@@ -17,25 +15,19 @@ import {
   getSubscription,
   insertSubscription,
   listSubscriptions,
+  markWorkflowStarted,
   type SubscriptionRow,
 } from '../../db/queries/subscriptions';
+import { startSubscriptionWorkflow } from '../../activities/subscription-start';
 import { newId } from '../../lib/ids';
 import {
-  AgencyIdAttr,
-  BillingModeAttr,
-  ClientIdAttr,
-  PlanIdAttr,
-  SubscriptionStatusAttr,
-  TASK_QUEUE,
   cancelUpdate,
   changeTermsUpdate,
   setCouponUpdate,
   stateQuery,
   subscriptionWorkflowId,
   type PendingChange,
-  type SubscriptionInput,
 } from '../../workflows/definitions';
-import type { subscriptionWorkflow } from '../../workflows/subscription';
 import type { ApiDeps } from '../context';
 import {
   ApiError,
@@ -296,45 +288,22 @@ export function subscriptionRoutes() {
         }
         throw err;
       }
-      const input: SubscriptionInput = {
-        subscriptionId: id,
-        agencyId,
-        clientId: client.id,
-        billingMode: client.billingMode,
-        terms,
-        rateMinorPerMinute: rate,
-        agentIds,
-        startAtMs,
-        coupon,
-      };
       try {
-        await temporal.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
-          taskQueue: TASK_QUEUE,
-          workflowId,
-          args: [input],
-          typedSearchAttributes: new TypedSearchAttributes([
-            { key: AgencyIdAttr, value: agencyId },
-            { key: ClientIdAttr, value: client.id },
-            { key: PlanIdAttr, value: plan.id },
-            { key: BillingModeAttr, value: client.billingMode },
-            { key: SubscriptionStatusAttr, value: row.status },
-          ]),
-        });
+        await startSubscriptionWorkflow(temporal, row, startAtMs);
       } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          // Without its workflow the row would be a lie: take it back and say so. (Should the
-          // workflow have started after all, it finds no row and ends itself.)
-          await sql`delete from subscriptions where id = ${id}`;
-          c.var.deps.log.error(
-            { err, subscriptionId: id },
-            'could not start subscription workflow',
-          );
-          throw new ApiError(
-            'unavailable',
-            'the workflow service did not accept the subscription; nothing was created, try again',
-          );
-        }
+        // Without its workflow the row would be a lie: take it back and say so. (Should the
+        // workflow have started after all, it finds no row and ends itself.)
+        await sql`delete from subscriptions where id = ${id}`;
+        c.var.deps.log.error({ err, subscriptionId: id }, 'could not start subscription workflow');
+        throw new ApiError(
+          'unavailable',
+          'the workflow service did not accept the subscription; nothing was created, try again',
+        );
       }
+      // Unrecorded, the sweeper would find the workflow running and record it: not an error.
+      await markWorkflowStarted(sql, id).catch((err: unknown) =>
+        c.var.deps.log.warn({ err, subscriptionId: id }, 'could not record the workflow start'),
+      );
       return c.json(presentSubscription(row), 201);
     },
   );

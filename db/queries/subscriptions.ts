@@ -63,6 +63,25 @@ export async function insertSubscription(
   return row!;
 }
 
+/** Records that the subscription's workflow was started (or found already running). */
+export async function markWorkflowStarted(sql: AnySql, id: string): Promise<void> {
+  await sql`
+    update subscriptions set workflow_started_at = now()
+    where id = ${id} and workflow_started_at is null`;
+}
+
+/** Live subscriptions this old whose workflow start was never recorded, oldest first. */
+export async function listUnstartedSubscriptions(
+  sql: AnySql,
+  o: { olderThanMs: number; limit: number },
+): Promise<SubscriptionRow[]> {
+  return sql<SubscriptionRow[]>`
+    select ${columns(sql)} from subscriptions
+    where workflow_started_at is null and status <> 'canceled'
+      and created_at < now() - make_interval(secs => ${o.olderThanMs / 1000})
+    order by created_at limit ${o.limit}`;
+}
+
 export async function getSubscription(
   sql: AnySql,
   agencyId: string,

@@ -1,0 +1,66 @@
+/**
+ * Starting a subscription's workflow from its row. The API starts it right after inserting the
+ * row and then records the start; should the process die in between, the row stays unrecorded
+ * and the sweeper next to every worker (worker/subscription-sweeper.ts) starts it from the row.
+ * Starting is idempotent: one workflow id per subscription.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { SubscriptionRow } from '../db/queries/subscriptions';
+import {
+  AgencyIdAttr,
+  BillingModeAttr,
+  ClientIdAttr,
+  PlanIdAttr,
+  SubscriptionStatusAttr,
+  TASK_QUEUE,
+  type SubscriptionInput,
+} from '../workflows/definitions';
+import type { subscriptionWorkflow } from '../workflows/subscription';
+
+/** The workflow's input, as the row froze it (terms and rate at start, agents, coupon). */
+export function subscriptionInputOf(
+  row: SubscriptionRow,
+  startAtMs: number | null,
+): SubscriptionInput {
+  const { rateMinorPerMinute = null, ...terms } = row.terms;
+  return {
+    subscriptionId: row.id,
+    agencyId: row.agencyId,
+    clientId: row.clientId,
+    billingMode: row.billingMode,
+    terms,
+    rateMinorPerMinute,
+    agentIds: row.agentIds,
+    startAtMs,
+    coupon: row.coupon,
+  };
+}
+
+/**
+ * Starts the row's workflow; one already running counts as started. `startAtMs` null: the first
+ * period starts when the workflow first runs.
+ */
+export async function startSubscriptionWorkflow(
+  temporal: Client,
+  row: SubscriptionRow,
+  startAtMs: number | null,
+): Promise<void> {
+  try {
+    await temporal.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: row.workflowId,
+      args: [subscriptionInputOf(row, startAtMs)],
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: AgencyIdAttr, value: row.agencyId },
+        { key: ClientIdAttr, value: row.clientId },
+        { key: PlanIdAttr, value: row.planId },
+        { key: BillingModeAttr, value: row.billingMode },
+        { key: SubscriptionStatusAttr, value: row.status },
+      ]),
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * A subscription row whose workflow was never started (the API died between inserting the row
+ * and starting the workflow) is found by the sweeper next to the worker and started from the
+ * row, so it bills; a row the API just inserted is left to the API.
+ */
+import { describe, expect, it } from 'vitest';
+import { getPlan, snapshotTerms } from '../../db/queries/plans';
+import { insertSubscription } from '../../db/queries/subscriptions';
+import { newId } from '../../lib/ids';
+import { subscriptionWorkflowId } from '../../workflows/definitions';
+import { sweepSubscriptionStarts } from '../../worker/subscription-sweeper';
+import {
+  createClient,
+  createPlan,
+  startSubscription,
+  useHarness,
+  waitFor,
+  waitForRequests,
+} from './harness';
+
+const h = useHarness();
+
+const startedAt = async (id: string) =>
+  (
+    await h.db.sql<{ at: Date | null }[]>`
+      select workflow_started_at as at from subscriptions where id = ${id}`
+  )[0]!.at;
+
+/** Inserts a row as the API does, then nothing: as if the process died right after. */
+async function orphanRow(planId: string, clientId: string, ageMs: number) {
+  const plan = (await getPlan(h.db.sql, h.api.agencyId, planId))!;
+  const id = newId('sub');
+  await insertSubscription(h.db.sql, {
+    id,
+    agencyId: h.api.agencyId,
+    clientId,
+    planId,
+    terms: { ...snapshotTerms(plan), rateMinorPerMinute: '25' },
+    agentIds: [],
+    billingMode: 'manual',
+    status: 'active',
+    startAt: new Date(Date.now() - ageMs),
+    coupon: null,
+    workflowId: subscriptionWorkflowId(id),
+  });
+  await h.db.sql`
+    update subscriptions set created_at = now() - make_interval(secs => ${ageMs / 1000})
+    where id = ${id}`;
+  return id;
+}
+
+describe('the subscription sweeper', () => {
+  it('records the start of a workflow the API started', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
+    const client = await createClient(h.api);
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    expect(await startedAt(sub.id)).not.toBeNull();
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
+  it('starts the workflow of a row a crash left behind, which then bills', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
+    const left = await createClient(h.api);
+    const fresh = await createClient(h.api);
+    const orphan = await orphanRow(plan.id, left.id, 120_000);
+    // Inserted a moment ago: the API that inserted it is still starting its workflow.
+    const inFlight = await orphanRow(plan.id, fresh.id, 0);
+
+    // The worker's own sweeper may get there first; either way the row is started once.
+    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBeLessThanOrEqual(1);
+    await waitFor(async () => (await startedAt(orphan)) !== null, 'start recorded');
+    const [first] = await waitForRequests(h.api, orphan, 1);
+    expect(first).toMatchObject({ type: 'cycle', totalMinor: 4900 });
+    const live = await h.api.call('GET', `/v1/subscriptions/${orphan}`);
+    expect(live.body.status).toBe('active');
+
+    // Done: swept again, nothing; the young row is still the API's.
+    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBe(0);
+    expect(await startedAt(inFlight)).toBeNull();
+    const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(inFlight));
+    await expect(handle.describe()).rejects.toThrow();
+    await h.api.call('POST', `/v1/subscriptions/${orphan}/cancel`, { when: 'now' });
+    await h.db.sql`delete from subscriptions where id = ${inFlight}`;
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * Runs a sweep every `intervalMs` while `isRunning()`: one at a time, a failed round logged and
+ * left to the next. The timer never keeps the process alive.
+ */
+import type { Logger } from '../lib/logger';
+
+export function startSweeper(o: {
+  /** What a round hands over, for the log line (e.g. "deliveries"). */
+  what: string;
+  sweep: () => Promise<number>;
+  isRunning: () => boolean;
+  log?: Logger;
+  intervalMs: number;
+}): { stop(): void } {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (!o.isRunning()) return clearInterval(timer);
+    if (busy) return;
+    busy = true;
+    o.sweep()
+      .then((n) => {
+        if (n > 0) o.log?.info({ [o.what]: n }, `sweeper started ${o.what}`);
+      })
+      .catch((err: Error) => o.log?.warn({ err }, `${o.what} sweep failed; next round retries`))
+      .finally(() => {
+        busy = false;
+      });
+  }, o.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
