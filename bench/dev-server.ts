@@ -1,7 +1,9 @@
 /**
  * The Temporal dev server both Temporal benchmarks run against: headless on loopback, Tally's
  * search attributes registered (the same flags as `npm start`), state in a throwaway SQLite file
- * under `dir` with a write-ahead log and no sync per commit. Resolves once the namespace answers.
+ * under `dir` with a write-ahead log and no sync per commit, and its Prometheus metrics on a
+ * free loopback port (`serviceRequests` counts the requests it served, by operation). Resolves
+ * once the namespace answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,12 +14,15 @@ import { ensureTemporalCli } from '../scripts/tools';
 
 export interface BenchTemporal {
   address: string;
+  /** Requests the server has served so far, by operation (e.g. SignalWorkflowExecution). */
+  serviceRequests(): Promise<Map<string, number>>;
   child: ChildProcess;
 }
 
 export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
   const cli = await ensureTemporalCli();
   const port = await getFreePort();
+  const metricsPort = await getFreePort();
   const child = spawn(
     cli,
     [
@@ -35,6 +40,8 @@ export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
       '--sqlite-pragma',
       'synchronous=off',
       ...searchAttributeFlags(),
+      '--metrics-port',
+      String(metricsPort),
       '--log-level',
       'error',
     ],
@@ -57,5 +64,14 @@ export async function startBenchTemporal(dir: string): Promise<BenchTemporal> {
   } finally {
     await connection.close();
   }
-  return { address, child };
+  const serviceRequests = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const counts = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const m = /^service_requests\{.*?operation="([^"]+)".*\} (\S+)$/.exec(line);
+      if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + Number(m[2]));
+    }
+    return counts;
+  };
+  return { address, child, serviceRequests };
 }

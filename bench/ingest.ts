@@ -79,12 +79,12 @@ function child(name: string, script: string, env: Record<string, string>): Child
   return c;
 }
 
-async function startTemporal(): Promise<{ address: string; pid: number }> {
+async function startTemporal() {
   const dir = await mkdtemp(join(tmpdir(), 'tally-bench-temporal-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const { address, child: c } = await startBenchTemporal(dir);
+  const { address, child: c, serviceRequests } = await startBenchTemporal(dir);
   children.push(c);
-  return { address, pid: c.pid! };
+  return { address, pid: c.pid!, serviceRequests };
 }
 
 async function api<T = any>(
@@ -295,7 +295,11 @@ async function main() {
   const sql = createSql(db.url, { max: 8 });
   cleanups.unshift(() => sql.end({ timeout: 5 }));
   await migrate(sql);
-  const { address: temporalAddress, pid: temporalPid } = await startTemporal();
+  const {
+    address: temporalAddress,
+    pid: temporalPid,
+    serviceRequests: temporalRequests,
+  } = await startTemporal();
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporalAddress, LOG_LEVEL: 'warn' };
   const workerChild = child('worker', 'bench/ingest-worker.ts', env);
   const apiPort = await getFreePort();
@@ -341,6 +345,7 @@ async function main() {
     temporal: temporalPid,
     bench: process.pid,
   };
+  const requestsBefore = await temporalRequests();
   const cpuBefore = cpuSnapshot(roots);
   const started = performance.now();
   const posters = perPoster.map(async (batches) => {
@@ -431,6 +436,15 @@ async function main() {
         .map((k) => `${k} ${(used[k] ?? 0).toFixed(1)}`)
         .join(', ') +
       `, other processes ${Math.max(0, used.machine! - ours).toFixed(1)}`,
+  );
+  // What Temporal's CPU went to: the dispatcher's signals, the workflow tasks they cause, and
+  // this bench's own state queries.
+  const requestsAfter = await temporalRequests();
+  const served = (op: string) => (requestsAfter.get(op) ?? 0) - (requestsBefore.get(op) ?? 0);
+  const signals = served('SignalWorkflowExecution');
+  say(
+    `Temporal while posting: ${signals} usage signals, ${served('RespondWorkflowTaskCompleted')} workflow tasks, ` +
+      `${served('QueryWorkflow')} state queries; ${signals > 0 ? (((used.temporal ?? 0) * 1000) / signals).toFixed(1) : '-'} ms of Temporal CPU per signal (its queries included)`,
   );
   const allReflected = process.env.USAGE_DISPATCH === 'paused' ? false : await reflect;
   say(
