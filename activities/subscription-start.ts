@@ -39,8 +39,8 @@ export function subscriptionInputOf(
 }
 
 /**
- * Starts the row's workflow; one already running counts as started. `startAtMs` null: the first
- * period starts when the workflow first runs.
+ * Starts the row's workflow; one already started (running or ended) counts as started.
+ * `startAtMs` null: the first period starts when the workflow first runs.
  */
 export async function startSubscriptionWorkflow(
   temporal: Client,
@@ -52,6 +52,9 @@ export async function startSubscriptionWorkflow(
       taskQueue: TASK_QUEUE,
       workflowId: row.workflowId,
       args: [subscriptionInputOf(row, startAtMs)],
+      // One run per subscription, ever: a sweeper that read the row before the workflow ended
+      // (canceled meanwhile) must not start it again.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: new TypedSearchAttributes([
         { key: AgencyIdAttr, value: row.agencyId },
         { key: ClientIdAttr, value: row.clientId },

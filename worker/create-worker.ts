@@ -63,7 +63,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     startSweeper({
       ...common,
       what: 'subscriptions',
-      sweep: () => sweepSubscriptionStarts(sql, temporal),
+      sweep: () => sweepSubscriptionStarts(sql, temporal, options.log ? { log: options.log } : {}),
       intervalMs: 30_000,
     });
   }

@@ -8,16 +8,24 @@
  */
 import type { Client } from '@temporalio/client';
 import { startSubscriptionWorkflow } from '../activities/subscription-start';
+import { periodAt } from '../billing/periods';
 import type { Sql } from '../db/client';
 import { listUnstartedSubscriptions, markWorkflowStarted } from '../db/queries/subscriptions';
+import type { Logger } from '../lib/logger';
 
 export interface SubscriptionSweepOptions {
   /** A row this old with no recorded start was left behind (the API records it in moments). */
   olderThanMs?: number;
   limit?: number;
+  log?: Logger;
 }
 
-/** Starts the workflows of rows left behind; returns how many rows it handled. */
+/**
+ * Starts the workflows of rows left behind; returns how many it started. A row whose first period
+ * would already be over (the workers were down that long) starts now instead of from its start
+ * time: it was never billed, and a catch-up would issue requests already past due and pause the
+ * client's campaigns at once.
+ */
 export async function sweepSubscriptionStarts(
   sql: Sql,
   temporal: Client,
@@ -27,9 +35,19 @@ export async function sweepSubscriptionStarts(
     olderThanMs: o.olderThanMs ?? 60_000,
     limit: o.limit ?? 100,
   });
+  let started = 0;
   for (const row of rows) {
-    await startSubscriptionWorkflow(temporal, row, row.startAt.getTime());
-    await markWorkflowStarted(sql, row.id);
+    const startAtMs = row.startAt.getTime();
+    const late = periodAt(startAtMs, row.terms, 0).endMs <= Date.now();
+    try {
+      await startSubscriptionWorkflow(temporal, row, late ? null : startAtMs);
+      await markWorkflowStarted(sql, row.id);
+      started += 1;
+      if (late) o.log?.warn({ subscriptionId: row.id }, 'unstarted subscription starts now');
+    } catch (err) {
+      // One row failing (e.g. its terms no longer valid) must not hold up the rows behind it.
+      o.log?.error({ err, subscriptionId: row.id }, 'could not start a subscription workflow');
+    }
   }
-  return rows.length;
+  return started;
 }

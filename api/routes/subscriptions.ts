@@ -293,7 +293,8 @@ export function subscriptionRoutes() {
       } catch (err) {
         // Without its workflow the row would be a lie: take it back and say so. (Should the
         // workflow have started after all, it finds no row and ends itself.)
-        await sql`delete from subscriptions where id = ${id}`;
+        // (Recorded meanwhile: a sweeper started it after all, and it stays.)
+        await sql`delete from subscriptions where id = ${id} and workflow_started_at is null`;
         c.var.deps.log.error({ err, subscriptionId: id }, 'could not start subscription workflow');
         throw new ApiError(
           'unavailable',

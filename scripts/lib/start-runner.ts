@@ -176,6 +176,7 @@ async function start(): Promise<Running> {
     namespace,
     deps: { sql },
     workflowBundle: { code: bundle.value.code },
+    log,
   });
   const workerRun = worker.run();
   workerRun.catch((err: Error) => {

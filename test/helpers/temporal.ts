@@ -26,12 +26,14 @@ export async function createTestWorker(
   env: TestWorkflowEnvironment,
   sql: Sql,
   taskQueue?: string,
+  options: { sweep?: boolean } = {},
 ): Promise<Worker> {
   return createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     deps: { sql },
     ...(taskQueue ? { taskQueue } : {}),
+    ...(options.sweep === false ? { sweep: false } : {}),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
 }

@@ -25,10 +25,11 @@ export interface Harness {
 /** The file's harness (one per test file), so helpers can wait for workflows to settle. */
 let current: Harness | null = null;
 
-export async function startHarness(): Promise<Harness> {
+/** `sweep: false`: the worker runs without its sweepers (for tests that sweep themselves). */
+export async function startHarness(options: { sweep?: boolean } = {}): Promise<Harness> {
   const db = await createTestDb();
   const env = await createTimeSkippingEnv();
-  const worker = await createTestWorker(env, db.sql);
+  const worker = await createTestWorker(env, db.sql, undefined, options);
   const running = worker.run();
   const api = await createTestApi(db.sql, env.client);
   return (current = {
@@ -49,10 +50,10 @@ export async function startHarness(): Promise<Harness> {
  * The file's harness, started before its tests and stopped after them. The returned object reads
  * through to it, so a test file can keep `const h = useHarness()` at the top level.
  */
-export function useHarness(): Harness {
+export function useHarness(options: { sweep?: boolean } = {}): Harness {
   let started: Harness | undefined;
   beforeAll(async () => {
-    started = await startHarness();
+    started = await startHarness(options);
   });
   afterAll(async () => {
     await started?.stop();

@@ -18,7 +18,8 @@ import {
   waitForRequests,
 } from './harness';
 
-const h = useHarness();
+// This file sweeps by itself: the worker's own sweeper would race it.
+const h = useHarness({ sweep: false });
 
 const startedAt = async (id: string) =>
   (
@@ -66,9 +67,8 @@ describe('the subscription sweeper', () => {
     // Inserted a moment ago: the API that inserted it is still starting its workflow.
     const inFlight = await orphanRow(plan.id, fresh.id, 0);
 
-    // The worker's own sweeper may get there first; either way the row is started once.
-    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBeLessThanOrEqual(1);
-    await waitFor(async () => (await startedAt(orphan)) !== null, 'start recorded');
+    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBe(1);
+    expect(await startedAt(orphan)).not.toBeNull();
     const [first] = await waitForRequests(h.api, orphan, 1);
     expect(first).toMatchObject({ type: 'cycle', totalMinor: 4900 });
     const live = await h.api.call('GET', `/v1/subscriptions/${orphan}`);
@@ -81,5 +81,47 @@ describe('the subscription sweeper', () => {
     await expect(handle.describe()).rejects.toThrow();
     await h.api.call('POST', `/v1/subscriptions/${orphan}/cancel`, { when: 'now' });
     await h.db.sql`delete from subscriptions where id = ${inFlight}`;
+  });
+
+  it('never starts a second run of a workflow that already ended (canceled before its start was recorded)', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
+    const client = await createClient(h.api);
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(sub.id));
+    const firstRun = (await handle.describe()).runId;
+    expect(
+      (await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' })).status,
+    ).toBe(200);
+    await waitFor(
+      async () =>
+        (await h.api.call('GET', `/v1/subscriptions/${sub.id}`)).body.status === 'canceled',
+      'canceled',
+    );
+    // As if the start had never been recorded and a sweeper read the row while it was live.
+    const [row] = await h.db.sql`
+      update subscriptions set workflow_started_at = null, status = 'active',
+        created_at = now() - interval '2 minutes'
+      where id = ${sub.id} returning id`;
+    expect(row).toBeDefined();
+    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBe(1);
+    expect(await startedAt(sub.id)).not.toBeNull();
+    // The ended run was not started again: the latest run is still the first one, ended.
+    const latest = await handle.describe();
+    expect(latest.runId).toBe(firstRun);
+    expect(latest.status.name).toBe('COMPLETED');
+    await h.db.sql`update subscriptions set status = 'canceled' where id = ${sub.id}`;
+  });
+
+  it('starts a row left unstarted longer than a period from now, not from its start', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 700, rhythm: 'day' });
+    const client = await createClient(h.api);
+    const orphan = await orphanRow(plan.id, client.id, 3 * 86_400_000);
+    expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBe(1);
+    // One request, for a period that starts now: no catch-up of three days already past due.
+    const requests = await waitForRequests(h.api, orphan, 1);
+    expect(requests).toHaveLength(1);
+    expect(Date.parse(requests[0].dueAt)).toBeGreaterThan(Date.now());
+    await h.api.call('POST', `/v1/subscriptions/${orphan}/cancel`, { when: 'now' });
   });
 });
