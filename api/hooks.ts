@@ -6,7 +6,7 @@
 import type { AnySql } from '../db/client';
 import type { ApiDeps } from './context';
 import { clientAccessChanged } from './routes/access';
-import { applyClientRateChange } from './routes/subscriptions';
+import { queueClientRateChange } from './routes/subscriptions';
 
 /**
  * A client was disabled or enabled (in `tx`): its access is recomputed (reason
@@ -24,14 +24,17 @@ export async function onClientAccessChanged(
 }
 
 /**
- * A client's per-minute rate changed: its running subscription bills the new rate from its next
- * period (the current period keeps the rate it started with). No running subscription: nothing.
+ * A client's per-minute rate changed (in `tx`): its running subscription bills the new rate from
+ * its next period (the current period keeps the rate it started with). The rate is owed to the
+ * subscription in the same transaction; returns its delivery, to run once committed. No running
+ * subscription: nothing.
  */
 export async function onClientRateChanged(
   deps: ApiDeps,
+  tx: AnySql,
   agencyId: string,
   clientId: string,
   rateMinorPerMinute: string | null,
-): Promise<void> {
-  await applyClientRateChange(deps, agencyId, clientId, rateMinorPerMinute);
+): Promise<() => Promise<void>> {
+  return queueClientRateChange(deps, tx, agencyId, clientId, rateMinorPerMinute);
 }

@@ -6,6 +6,7 @@ import { createActivities, type ActivityDeps } from '../activities';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { startSweeper } from './sweeper';
+import { sweepRateChanges } from './rate-change-sweeper';
 import { sweepSubscriptionStarts } from './subscription-sweeper';
 import { sweepWebhookDeliveries } from './webhook-sweeper';
 
@@ -30,8 +31,8 @@ export interface CreateWorkerOptions {
     | 'stickyQueueScheduleToStartTimeout'
   >;
   /**
-   * Run the sweepers next to the worker (default true): webhook deliveries and subscription
-   * workflows a crash left unstarted.
+   * Run the sweepers next to the worker (default true): webhook deliveries, rate changes not yet
+   * delivered to their subscriptions, and subscription workflows a crash left unstarted.
    */
   sweep?: boolean;
   log?: Logger;
@@ -58,6 +59,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ...common,
       what: 'deliveries',
       sweep: () => sweepWebhookDeliveries(sql, temporal),
+      intervalMs: 30_000,
+    });
+    startSweeper({
+      ...common,
+      what: 'rate changes',
+      sweep: () => sweepRateChanges(sql, temporal, options.log ? { log: options.log } : {}),
       intervalMs: 30_000,
     });
     startSweeper({

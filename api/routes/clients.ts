@@ -176,20 +176,21 @@ export function clientRoutes() {
       const body = c.req.valid('json');
       const deps = c.var.deps;
       const agencyId = c.var.agencyId;
-      const client = await deps.sql.begin(async (tx) => {
-        // A renewal the update waits for inserts rows that reference the client: let it.
-        const before = await lockClient(tx, agencyId, id, { referencesAllowed: true });
+      // The row and the rate it owes the running subscription commit together; the rate is
+      // delivered to the workflow after commit (or by the worker's sweeper, should that fail).
+      const { client, deliver } = await deps.sql.begin(async (tx) => {
+        const before = await lockClient(tx, agencyId, id);
         if (!before) throw notFound('client', id);
         checkClientRate(body.rateMinorPerMinute, deps.platformRateMinorPerMinute);
         const after = await externalIdUnique(updateClient(tx, agencyId, id, body), body.externalId);
         if (!after) throw notFound('client', id);
-        // The running subscription is told before the row commits: when it cannot be (Temporal
-        // unavailable), the update fails and changes nothing, so a retry tells it again.
-        if (after.rateMinorPerMinute !== before.rateMinorPerMinute) {
-          await onClientRateChanged(deps, agencyId, id, after.rateMinorPerMinute);
-        }
-        return after;
+        const deliver =
+          after.rateMinorPerMinute !== before.rateMinorPerMinute
+            ? await onClientRateChanged(deps, tx, agencyId, id, after.rateMinorPerMinute)
+            : null;
+        return { client: after, deliver };
       });
+      await deliver?.();
       return c.json(presentClient(client), 200);
     },
   );

@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { periodAt } from '../../billing/periods';
 import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
-import type { Sql } from '../../db/client';
+import type { AnySql, Sql } from '../../db/client';
 import { listAgentIds, getClient } from '../../db/queries/clients';
 import { getPlan, snapshotTerms } from '../../db/queries/plans';
 import {
@@ -18,6 +18,8 @@ import {
   markWorkflowStarted,
   type SubscriptionRow,
 } from '../../db/queries/subscriptions';
+import { queueRateChange } from '../../db/queries/rate-changes';
+import { deliverRateChange } from '../../activities/rate-changes';
 import { startSubscriptionWorkflow } from '../../activities/subscription-start';
 import { newId } from '../../lib/ids';
 import {
@@ -26,7 +28,6 @@ import {
   setCouponUpdate,
   stateQuery,
   subscriptionWorkflowId,
-  type PendingChange,
 } from '../../workflows/definitions';
 import type { ApiDeps } from '../context';
 import {
@@ -41,7 +42,7 @@ import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
 import { checkClientRate } from './clients';
-import { rejectionType, sendWhileRenewing, updateSubscription } from './workflow-updates';
+import { updateSubscription } from './workflow-updates';
 
 const Status = z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']);
 
@@ -187,30 +188,28 @@ async function runningSubscription(sql: Sql, agencyId: string, id: string) {
 }
 
 /**
- * Propagates a client's new per-minute rate to its running subscription, from its next period
- * (the clients route calls this through api/hooks.ts). Returns the pending change, or null when
- * the client has no subscription that can still change.
+ * A client's new per-minute rate, owed to its running subscription from its next period (the
+ * clients route calls this through api/hooks.ts, in the transaction that changes the client):
+ * queued in that transaction (the rate-change outbox), so it commits with the client row.
+ * Returns the delivery to run once committed; should it fail, the worker's sweeper delivers.
  */
-export async function applyClientRateChange(
-  deps: Pick<ApiDeps, 'sql' | 'temporal'>,
+export async function queueClientRateChange(
+  deps: Pick<ApiDeps, 'sql' | 'temporal' | 'log'>,
+  tx: AnySql,
   agencyId: string,
   clientId: string,
   rateMinorPerMinute: string | null,
-): Promise<PendingChange | null> {
-  const sub = await getLiveSubscription(deps.sql, agencyId, clientId);
-  if (!sub || sub.status === 'blocked') return null;
-  try {
-    return await sendWhileRenewing(() =>
-      deps.temporal.workflow
-        .getHandle(subscriptionWorkflowId(sub.id))
-        .executeUpdate(changeTermsUpdate, { args: [{ rateMinorPerMinute }] }),
+): Promise<() => Promise<void>> {
+  const sub = await getLiveSubscription(tx, agencyId, clientId);
+  if (!sub || sub.status === 'blocked') return async () => {};
+  await queueRateChange(tx, sub.id, rateMinorPerMinute);
+  return () =>
+    deliverRateChange(deps, sub.id).catch((err: unknown) =>
+      deps.log.warn(
+        { err, subscriptionId: sub.id },
+        'rate change not delivered yet; the worker sweeper delivers it',
+      ),
     );
-  } catch (err) {
-    // Canceled or blocked in the meantime: there is nothing left to change.
-    const type = rejectionType(err);
-    if (type === 'SubscriptionCanceled' || type === 'SubscriptionBlocked') return null;
-    throw err;
-  }
 }
 
 const tags = ['subscriptions'];

@@ -95,24 +95,14 @@ export async function listAgentIds(sql: AnySql, clientId: string): Promise<strin
   return rows.map((r) => r.id);
 }
 
-/**
- * Reads a client and locks its row for the rest of the transaction. `referencesAllowed`: a lock
- * (FOR NO KEY UPDATE) that still serializes changes to the client but lets rows that reference it
- * (payment requests, usage, period closes) be inserted meanwhile, for a transaction that waits on
- * a workflow which may be inserting them.
- */
+/** Reads a client and locks its row for the rest of the transaction. */
 export async function lockClient(
   tx: AnySql,
   agencyId: string,
   id: string,
-  { referencesAllowed = false } = {},
 ): Promise<ClientRow | null> {
-  const [row] = referencesAllowed
-    ? await tx<ClientRow[]>`
-        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId}
-        for no key update`
-    : await tx<ClientRow[]>`
-        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
+  const [row] = await tx<ClientRow[]>`
+    select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
   return row ?? null;
 }
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import { sweepRateChanges } from '../../worker/rate-change-sweeper';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {
@@ -137,8 +138,8 @@ describe('changes to a running subscription', () => {
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
     await waitForRequests(h.api, sub.id, 1);
-    // Through an API whose Temporal does not answer, the subscription cannot be told: the update
-    // fails and changes nothing, so the retry below still tells it.
+    // Through an API whose Temporal does not answer, the client still changes, and the rate is
+    // owed to the subscription in the same transaction: the worker's sweeper delivers it.
     const cut = createApp({
       sql: h.db.sql,
       temporal: unreachableTemporalClient(),
@@ -146,26 +147,39 @@ describe('changes to a running subscription', () => {
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
     });
-    const down = await cut.request(`/v1/clients/${client.id}`, {
-      method: 'PATCH',
-      headers: { authorization: `Bearer ${h.api.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rateMinorPerMinute: '30', name: 'Renamed while down' }),
-    });
-    expect(down.status).toBe(503);
-    const unchanged = await h.api.call('GET', `/v1/clients/${client.id}`);
-    expect(unchanged.body).toMatchObject({ rateMinorPerMinute: '25', name: 'Dental Co' });
+    const patchWhileDown = (rateMinorPerMinute: string) =>
+      cut.request(`/v1/clients/${client.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${h.api.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rateMinorPerMinute }),
+      });
+    expect((await patchWhileDown('28')).status).toBe(200);
+    expect((await patchWhileDown('30')).status).toBe(200);
+    expect((await h.api.call('GET', `/v1/clients/${client.id}`)).body.rateMinorPerMinute).toBe(
+      '30',
+    );
     expect((await liveState(h, sub.id)).pendingChange).toBeNull();
-    // The client's rate changes through the clients route, which tells the subscription.
-    const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
-      rateMinorPerMinute: '30',
-    });
-    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    // The latest rate wins: one delivery, of 30.
+    expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(1);
     const live = await liveState(h, sub.id);
     expect(live.rateMinorPerMinute).toBe('25');
     expect(live.pendingChange).toMatchObject({
       rateMinorPerMinute: '30',
       effectiveFromPeriodIndex: 1,
     });
+    expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(0);
+
+    // With Temporal up, the clients route tells the subscription before it answers.
+    const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
+      rateMinorPerMinute: '35',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect((await liveState(h, sub.id)).pendingChange).toMatchObject({
+      rateMinorPerMinute: '35',
+      effectiveFromPeriodIndex: 1,
+    });
+    const [owed] = await h.db.sql`select count(*)::int as n from rate_change_outbox`;
+    expect(owed!.n).toBe(0);
     await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 

@@ -1,0 +1,33 @@
+/**
+ * The rate-change sweeper: a client's new rate is owed to its running subscription in the same
+ * transaction as the client row (the rate-change outbox). The API delivers it right after commit;
+ * when that failed (Temporal unreachable, the worker far behind), the sweeper next to every
+ * worker delivers it. Delivering twice is harmless, so several workers sweeping is too.
+ */
+import type { Client } from '@temporalio/client';
+import { deliverRateChange } from '../activities/rate-changes';
+import type { Sql } from '../db/client';
+import { listOwedRateChanges } from '../db/queries/rate-changes';
+import type { Logger } from '../lib/logger';
+
+/** Delivers rate changes owed for a while; returns how many it delivered. */
+export async function sweepRateChanges(
+  sql: Sql,
+  temporal: Client,
+  o: { olderThanMs?: number; limit?: number; log?: Logger } = {},
+): Promise<number> {
+  const owed = await listOwedRateChanges(sql, {
+    olderThanMs: o.olderThanMs ?? 30_000,
+    limit: o.limit ?? 100,
+  });
+  let delivered = 0;
+  for (const subscriptionId of owed) {
+    try {
+      await deliverRateChange({ sql, temporal }, subscriptionId);
+      delivered += 1;
+    } catch (err) {
+      o.log?.warn({ err, subscriptionId }, 'rate change not delivered; next round retries');
+    }
+  }
+  return delivered;
+}
