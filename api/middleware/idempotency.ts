@@ -29,6 +29,8 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const secrets = new WeakMap<Request, string[]>();
 const PURGE_EVERY = 100;
 const STORE_RETRY_MS = [50, 250];
+const STORE_BACKGROUND_MS = 5_000;
+const STORE_BACKGROUND_TRIES = 120;
 let keyedRequests = 0;
 
 /** Names dotted paths of the answer (e.g. `apiKey.key`) that must not be stored for replay. */
@@ -148,22 +150,38 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   // Kept as text (a jsonb string), not as a jsonb object, which would reorder its keys.
   const response = { contentType, body: text };
   // The change is committed, so this answer is the request's whatever becomes of its copy: a
-  // copy that cannot be stored (Postgres gone for a moment) is tried again, then logged, and the
-  // key stays claimed, so a retry gets 409 while the claim holds instead of running again.
-  for (let attempt = 0; ; attempt++) {
+  // copy that cannot be stored (Postgres gone for a moment) is tried again a few times, then in
+  // the background, while the key stays claimed (a retry gets 409 instead of running again).
+  const store = () => storeIdempotentResponse(sql, scope, key, status, response);
+  for (const wait of STORE_RETRY_MS) {
     try {
-      await storeIdempotentResponse(sql, scope, key, status, response);
-      return;
-    } catch (err) {
-      const wait = STORE_RETRY_MS[attempt];
-      if (wait === undefined) {
-        log.error({ err, key, status }, 'could not keep the answer to an idempotent request');
-        return;
-      }
+      return await store();
+    } catch {
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+  void storeInBackground(store, (err) =>
+    log.error({ err, key, status }, 'could not keep the answer to an idempotent request'),
+  );
 });
+
+/**
+ * Keeps trying to store an answer's copy every STORE_BACKGROUND_MS for STORE_BACKGROUND_TRIES
+ * tries (ten minutes), off the request's path; the timers never keep the process alive.
+ */
+async function storeInBackground(
+  store: () => Promise<void>,
+  giveUp: (err: unknown) => void,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store();
+    } catch (err) {
+      if (attempt >= STORE_BACKGROUND_TRIES) return giveUp(err);
+      await new Promise((r) => setTimeout(r, STORE_BACKGROUND_MS).unref());
+    }
+  }
+}
 
 const IdempotencyHeaders = z.object({
   'Idempotency-Key': z.string().min(1).max(255).optional().openapi({
