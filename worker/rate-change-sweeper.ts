@@ -2,12 +2,13 @@
  * The rate-change sweeper: a client's new rate is owed to its running subscription in the same
  * transaction as the client row (the rate-change outbox). The API delivers it right after commit;
  * when that failed (Temporal unreachable, the worker far behind), the sweeper next to every
- * worker delivers it. Delivering twice is harmless, so several workers sweeping is too.
+ * worker delivers it. Each sweep claims the rows it delivers, so sweepers of several workers
+ * take different rows; a delivery racing the API's own is harmless (activities/rate-changes.ts).
  */
 import type { Client } from '@temporalio/client';
 import { deliverRateChange } from '../activities/rate-changes';
 import type { Sql } from '../db/client';
-import { listOwedRateChanges } from '../db/queries/rate-changes';
+import { claimOwedRateChanges } from '../db/queries/rate-changes';
 import type { Logger } from '../lib/logger';
 
 /** Delivers rate changes owed for a while; returns how many it delivered. */
@@ -16,7 +17,7 @@ export async function sweepRateChanges(
   temporal: Client,
   o: { olderThanMs?: number; limit?: number; log?: Logger } = {},
 ): Promise<number> {
-  const owed = await listOwedRateChanges(sql, {
+  const owed = await claimOwedRateChanges(sql, {
     olderThanMs: o.olderThanMs ?? 30_000,
     limit: o.limit ?? 100,
   });

@@ -581,6 +581,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     async ({ terms, rateMinorPerMinute }) => {
       const now = workflowNowMs();
       const prior = state.pendingChange;
+      // The same change again (a rate redelivered from the outbox): nothing new to schedule.
+      if (
+        prior &&
+        (terms === undefined || terms === prior.terms) &&
+        (rateMinorPerMinute === undefined || rateMinorPerMinute === prior.rateMinorPerMinute)
+      )
+        return prior;
       const change: PendingChange = {
         terms: terms !== undefined ? terms : (prior?.terms ?? null),
         rateMinorPerMinute:

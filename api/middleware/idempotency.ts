@@ -14,6 +14,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import {
+  IDEMPOTENCY_LOCK_SECONDS,
   claimIdempotencyKey,
   purgeExpiredIdempotencyKeys,
   releaseIdempotencyKey,
@@ -29,8 +30,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const secrets = new WeakMap<Request, string[]>();
 const PURGE_EVERY = 100;
 const STORE_RETRY_MS = [50, 250];
-const STORE_BACKGROUND_MS = 5_000;
-const STORE_BACKGROUND_TRIES = 120;
+const STORE_BACKGROUND_MS = 2_000;
 let keyedRequests = 0;
 
 /** Names dotted paths of the answer (e.g. `apiKey.key`) that must not be stored for replay. */
@@ -151,33 +151,36 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const response = { contentType, body: text };
   // The change is committed, so this answer is the request's whatever becomes of its copy: a
   // copy that cannot be stored (Postgres gone for a moment) is tried again a few times, then in
-  // the background, while the key stays claimed (a retry gets 409 instead of running again).
-  const store = () => storeIdempotentResponse(sql, scope, key, status, response);
+  // the background while the claim holds (a retry gets 409 meanwhile instead of running again).
   for (const wait of STORE_RETRY_MS) {
     try {
-      return await store();
+      return await storeIdempotentResponse(sql, scope, key, status, response);
     } catch {
       await new Promise((r) => setTimeout(r, wait));
     }
   }
-  void storeInBackground(store, (err) =>
-    log.error({ err, key, status }, 'could not keep the answer to an idempotent request'),
+  log.warn({ key, status }, 'answer of an idempotent request not stored yet; retrying');
+  void storeInBackground(
+    () => storeIdempotentResponse(sql, scope, key, status, response, { whileClaimed: true }),
+    (err) => log.error({ err, key, status }, 'could not keep the answer to an idempotent request'),
   );
 });
 
 /**
- * Keeps trying to store an answer's copy every STORE_BACKGROUND_MS for STORE_BACKGROUND_TRIES
- * tries (ten minutes), off the request's path; the timers never keep the process alive.
+ * Keeps trying to store an answer's copy every STORE_BACKGROUND_MS, off the request's path, for
+ * as long as the claim holds (IDEMPOTENCY_LOCK_SECONDS: after that a retry may run the request
+ * again, and the copy must not land on its claim). The timers never keep the process alive.
  */
 async function storeInBackground(
   store: () => Promise<void>,
   giveUp: (err: unknown) => void,
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  const until = Date.now() + IDEMPOTENCY_LOCK_SECONDS * 1000;
+  for (;;) {
     try {
       return await store();
     } catch (err) {
-      if (attempt >= STORE_BACKGROUND_TRIES) return giveUp(err);
+      if (Date.now() + STORE_BACKGROUND_MS >= until) return giveUp(err);
       await new Promise((r) => setTimeout(r, STORE_BACKGROUND_MS).unref());
     }
   }

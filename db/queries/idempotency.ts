@@ -59,17 +59,28 @@ export async function claimIdempotencyKey(
   throw new Error(`could not claim idempotency key ${c.key}`);
 }
 
-/** Stores the answer for a claimed key. */
+/**
+ * Stores the answer for a claimed key. `whileClaimed`: only while the claim still holds (not
+ * answered, younger than IDEMPOTENCY_LOCK_SECONDS), for a late store that must not land on a
+ * claim a retry took over.
+ */
 export async function storeIdempotentResponse(
   sql: Sql,
   scope: string,
   key: string,
   statusCode: number,
   response: { contentType: string | null; body: string },
+  { whileClaimed = false } = {},
 ): Promise<void> {
   await sql`
     update idempotency_keys set status_code = ${statusCode}, response = ${sql.json(response as never)}
-    where scope = ${scope} and key = ${key}`;
+    where scope = ${scope} and key = ${key}
+      ${
+        whileClaimed
+          ? sql`and status_code is null
+              and created_at > now() - make_interval(secs => ${IDEMPOTENCY_LOCK_SECONDS})`
+          : sql``
+      }`;
 }
 
 /** Releases a claimed key whose request failed on our side, so a retry executes again. */

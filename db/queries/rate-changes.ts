@@ -5,6 +5,7 @@ export interface OwedRateChange {
   subscriptionId: string;
   rateMinorPerMinute: string | null;
   version: number;
+  deliveredVersion: number;
 }
 
 /** Owes the subscription's workflow this rate, replacing a rate still owed. */
@@ -27,29 +28,48 @@ export async function getRateChange(
 ): Promise<OwedRateChange | null> {
   const [row] = await sql<OwedRateChange[]>`
     select subscription_id as "subscriptionId", rate_minor_per_minute as "rateMinorPerMinute",
-      version
+      version, delivered_version as "deliveredVersion"
     from rate_change_outbox where subscription_id = ${subscriptionId}`;
   return row ?? null;
 }
 
-/** Rate changes owed for at least `olderThanMs`, oldest first (the API delivers in moments). */
-export async function listOwedRateChanges(
+/**
+ * Claims rate changes owed for at least `olderThanMs` (the API delivers in moments), oldest
+ * first: claiming restarts their clock, so other sweepers leave them alone meanwhile.
+ */
+export async function claimOwedRateChanges(
   sql: AnySql,
   o: { olderThanMs: number; limit: number },
 ): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
-    select subscription_id as id from rate_change_outbox
-    where updated_at < now() - make_interval(secs => ${o.olderThanMs / 1000})
-    order by updated_at limit ${o.limit}`;
+    update rate_change_outbox set updated_at = now()
+    where subscription_id in (
+      select subscription_id from rate_change_outbox
+      where version > delivered_version
+        and updated_at < now() - make_interval(secs => ${o.olderThanMs / 1000})
+      order by updated_at limit ${o.limit}
+      for update skip locked)
+    returning subscription_id as id`;
   return rows.map((r) => r.id);
 }
 
-/** Settles a delivered change, unless a newer rate was queued meanwhile. */
-export async function settleRateChange(
+/**
+ * Records that `version` reached the workflow; false when a newer rate was queued meanwhile
+ * (the delivery that sent `version` must then send the newer one too).
+ */
+export async function markRateDelivered(
   sql: AnySql,
   subscriptionId: string,
   version: number,
-): Promise<void> {
-  await sql`
-    delete from rate_change_outbox where subscription_id = ${subscriptionId} and version = ${version}`;
+): Promise<boolean> {
+  const rows = await sql`
+    update rate_change_outbox set delivered_version = ${version}
+    where subscription_id = ${subscriptionId} and version = ${version}
+    returning 1`;
+  return rows.length === 1;
+}
+
+/** Forgets the subscription's owed rate (it ended: nothing left to change). */
+export async function dropRateChange(sql: AnySql, subscriptionId: string): Promise<void> {
+  await sql`delete from rate_change_outbox where subscription_id = ${subscriptionId}`;
 }
