@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { periodAt } from '../../billing/periods';
 import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
 import type { AnySql, Sql } from '../../db/client';
-import { listAgentIds, getClient } from '../../db/queries/clients';
+import { listAgentIds, getClient, lockClient } from '../../db/queries/clients';
 import { getPlan, snapshotTerms } from '../../db/queries/plans';
 import {
   getCatalogCoupon,
@@ -259,34 +259,41 @@ export function subscriptionRoutes() {
       const coupon = body.couponId
         ? await snapshotCoupon(sql, agencyId, body.couponId, plan.currency)
         : null;
-      const rate = client.rateMinorPerMinute;
       const id = newId('sub');
       const workflowId = subscriptionWorkflowId(id);
 
-      let row: SubscriptionRow;
-      try {
-        row = await insertSubscription(sql, {
-          id,
-          agencyId,
-          clientId: client.id,
-          planId: plan.id,
-          terms: { ...terms, rateMinorPerMinute: rate },
-          agentIds,
-          billingMode: client.billingMode,
-          status: scheduled ? 'scheduled' : 'active',
-          startAt: new Date(startAtMs ?? now),
-          coupon,
-          workflowId,
-        });
-      } catch (err) {
-        if ((err as { code?: string }).code === '23505') {
-          throw new ApiError(
-            'conflict',
-            `client ${client.id} already has a subscription that is not canceled: cancel it first`,
-          );
+      // The rate, billing mode and state are those of the client as the row is inserted: a
+      // change to the client committed meanwhile is seen, and one after it waits for the row,
+      // then finds the subscription and owes it the new rate.
+      const row = await sql.begin(async (tx) => {
+        const current = await lockClient(tx, agencyId, client.id, { shared: true });
+        if (!current) throw invalidField('clientId', `no client ${body.clientId}`);
+        if (current.disabled)
+          throw new ApiError('conflict', `client ${client.id} is disabled: enable it first`);
+        try {
+          return await insertSubscription(tx, {
+            id,
+            agencyId,
+            clientId: client.id,
+            planId: plan.id,
+            terms: { ...terms, rateMinorPerMinute: current.rateMinorPerMinute },
+            agentIds,
+            billingMode: current.billingMode,
+            status: scheduled ? 'scheduled' : 'active',
+            startAt: new Date(startAtMs ?? now),
+            coupon,
+            workflowId,
+          });
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505') {
+            throw new ApiError(
+              'conflict',
+              `client ${client.id} already has a subscription that is not canceled: cancel it first`,
+            );
+          }
+          throw err;
         }
-        throw err;
-      }
+      });
       try {
         await startSubscriptionWorkflow(temporal, row, startAtMs);
       } catch (err) {

@@ -95,14 +95,21 @@ export async function listAgentIds(sql: AnySql, clientId: string): Promise<strin
   return rows.map((r) => r.id);
 }
 
-/** Reads a client and locks its row for the rest of the transaction. */
+/**
+ * Reads a client and locks its row for the rest of the transaction. `shared`: a lock that lets
+ * other readers lock it too but waits for, and holds off, any change to the client.
+ */
 export async function lockClient(
   tx: AnySql,
   agencyId: string,
   id: string,
+  { shared = false } = {},
 ): Promise<ClientRow | null> {
-  const [row] = await tx<ClientRow[]>`
-    select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
+  const [row] = shared
+    ? await tx<ClientRow[]>`
+        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for share`
+    : await tx<ClientRow[]>`
+        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
   return row ?? null;
 }
 

@@ -191,6 +191,31 @@ describe('changes to a running subscription', () => {
     await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 
+  it('a rate change racing a subscription start is not lost: the start takes the committed rate', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    // A change to the client in flight (as PATCH holds it): locked, rate written, not committed.
+    let commit!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const change = h.db.sql.begin(async (tx) => {
+      await tx`select 1 from clients where id = ${client.id} for update`;
+      await tx`update clients set rate_minor_per_minute = 40 where id = ${client.id}`;
+      locked();
+      await new Promise<void>((r) => (commit = r));
+    });
+    await isLocked;
+    const starting = startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await new Promise((r) => setTimeout(r, 300));
+    commit();
+    await change;
+    const sub = await starting;
+    // The subscription was inserted after the change committed, with its rate.
+    expect((await subscriptionRow(h.api, sub.id)).terms.rateMinorPerMinute).toBe('40');
+    expect((await liveState(h, sub.id)).rateMinorPerMinute).toBe('40');
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
   it('a plan switch bills the new plan from the next period, on its own rhythm', async () => {
     const monthlyPlan = await createPlan(h.api, { flatFeeMinor: 4900 });
     const weeklyPlan = await createPlan(h.api, { flatFeeMinor: 1500, rhythm: 'week' });
