@@ -424,7 +424,7 @@ export function subscriptionRoutes() {
       const { sql, temporal } = c.var.deps;
       await runningSubscription(sql, c.var.agencyId, id);
       // The update answers once the workflow has stored the cancellation.
-      await updateSubscription(temporal, id, (h) =>
+      await updateSubscription({ temporal, sql }, id, (h) =>
         h.executeUpdate(cancelUpdate, { args: [{ when: body.when, reason: body.reason ?? null }] }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
@@ -453,7 +453,7 @@ export function subscriptionRoutes() {
       const { sql, temporal } = c.var.deps;
       const row = await runningSubscription(sql, c.var.agencyId, id);
       const coupon = await snapshotCoupon(sql, c.var.agencyId, couponId, row.terms.currency);
-      await updateSubscription(temporal, id, (h) =>
+      await updateSubscription({ temporal, sql }, id, (h) =>
         h.executeUpdate(setCouponUpdate, { args: [coupon] }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
@@ -477,7 +477,7 @@ export function subscriptionRoutes() {
       const { id } = c.req.valid('param');
       const { sql, temporal } = c.var.deps;
       await runningSubscription(sql, c.var.agencyId, id);
-      await updateSubscription(temporal, id, (h) =>
+      await updateSubscription({ temporal, sql }, id, (h) =>
         h.executeUpdate(setCouponUpdate, { args: [null] }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
@@ -531,7 +531,7 @@ export function subscriptionRoutes() {
           );
         terms = snapshotTerms(plan, row.terms.taxRateBps);
       }
-      await updateSubscription(temporal, id, (h) =>
+      await updateSubscription({ temporal, sql }, id, (h) =>
         h.executeUpdate(changeTermsUpdate, {
           args: [
             {

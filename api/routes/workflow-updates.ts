@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Sql } from '../../db/client';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
 import { ApiError, type ErrorCode } from '../errors';
 
@@ -68,16 +69,26 @@ export async function sendWhileRenewing<R>(send: () => Promise<R>): Promise<R> {
   }
 }
 
-/** Runs an update on subscription `id`'s workflow, mapping rejections to API errors. */
+/**
+ * Runs an update on subscription `id`'s workflow, mapping rejections to API errors. No workflow
+ * for a row that is still live means it was never started (a crash between inserting the row and
+ * starting it; the worker's sweeper starts it within a minute): 503, try again.
+ */
 export async function updateSubscription<R>(
-  temporal: Client,
+  deps: { temporal: Client; sql: Sql },
   subscriptionId: string,
   send: (h: ReturnType<Client['workflow']['getHandle']>) => Promise<R>,
 ): Promise<R> {
-  const handle = temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
+  const handle = deps.temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
   try {
     return await sendWhileRenewing(() => send(handle));
   } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      const [row] = await deps.sql<{ live: boolean }[]>`
+        select status <> 'canceled' as live from subscriptions where id = ${subscriptionId}`;
+      if (row?.live)
+        throw new ApiError('unavailable', 'the subscription is starting; try again in a minute');
+    }
     return toApiError(err);
   }
 }

@@ -77,6 +77,12 @@ describe('the subscription sweeper', () => {
     // Done: swept again, nothing; the young row is still the API's.
     expect(await sweepSubscriptionStarts(h.db.sql, h.env.client)).toBe(0);
     expect(await startedAt(inFlight)).toBeNull();
+    // Until it is started, a change to it is refused as retryable, not as "ended".
+    const cancel = await h.api.call('POST', `/v1/subscriptions/${inFlight}/cancel`, {
+      when: 'now',
+    });
+    expect(cancel.status).toBe(503);
+    expect(cancel.body.error.code).toBe('unavailable');
     const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(inFlight));
     await expect(handle.describe()).rejects.toThrow();
     await h.api.call('POST', `/v1/subscriptions/${orphan}/cancel`, { when: 'now' });
