@@ -38,6 +38,23 @@ export function subscriptionInputOf(
   };
 }
 
+/** What operators filter a subscription's workflow on (Temporal UI), as it starts. */
+export function startSearchAttributes(s: {
+  agencyId: string;
+  clientId: string;
+  planId: string;
+  billingMode: string;
+  status: string;
+}): TypedSearchAttributes {
+  return new TypedSearchAttributes([
+    { key: AgencyIdAttr, value: s.agencyId },
+    { key: ClientIdAttr, value: s.clientId },
+    { key: PlanIdAttr, value: s.planId },
+    { key: BillingModeAttr, value: s.billingMode },
+    { key: SubscriptionStatusAttr, value: s.status },
+  ]);
+}
+
 /**
  * Starts the row's workflow; one already started (running or ended) counts as started.
  * `startAtMs` null: the first period starts when the workflow first runs.
@@ -55,13 +72,7 @@ export async function startSubscriptionWorkflow(
       // One run per subscription, ever: a sweeper that read the row before the workflow ended
       // (canceled meanwhile) must not start it again.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: AgencyIdAttr, value: row.agencyId },
-        { key: ClientIdAttr, value: row.clientId },
-        { key: PlanIdAttr, value: row.planId },
-        { key: BillingModeAttr, value: row.billingMode },
-        { key: SubscriptionStatusAttr, value: row.status },
-      ]),
+      typedSearchAttributes: startSearchAttributes(row),
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

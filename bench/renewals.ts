@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createSql } from '../db/client';
@@ -30,12 +29,8 @@ import { insertPlan, snapshotTerms } from '../db/queries/plans';
 import { newId } from '../lib/ids';
 import { createWorker } from '../worker/create-worker';
 import { startBenchTemporal } from './dev-server';
+import { startSearchAttributes } from '../activities/subscription-start';
 import {
-  AgencyIdAttr,
-  BillingModeAttr,
-  ClientIdAttr,
-  PlanIdAttr,
-  SubscriptionStatusAttr,
   TASK_QUEUE,
   subscriptionWorkflowId,
   type SubscriptionInput,
@@ -282,13 +277,13 @@ try {
       taskQueue: TASK_QUEUE,
       workflowId: subscriptionWorkflowId(s.id),
       args: [input],
-      typedSearchAttributes: new TypedSearchAttributes([
-        { key: AgencyIdAttr, value: agency.id },
-        { key: ClientIdAttr, value: s.clientId },
-        { key: PlanIdAttr, value: plan.id },
-        { key: BillingModeAttr, value: 'manual' },
-        { key: SubscriptionStatusAttr, value: 'active' },
-      ]),
+      typedSearchAttributes: startSearchAttributes({
+        agencyId: agency.id,
+        clientId: s.clientId,
+        planId: plan.id,
+        billingMode: 'manual',
+        status: 'active',
+      }),
     });
     firstRuns.set(s.id, handle.firstExecutionRunId);
   });

@@ -19,7 +19,7 @@ export function startSweeper(o: {
     busy = true;
     o.sweep()
       .then((n) => {
-        if (n > 0) o.log?.info({ [o.what]: n }, `sweeper started ${o.what}`);
+        if (n > 0) o.log?.info({ count: n, what: o.what }, `sweeper handled ${n} ${o.what}`);
       })
       .catch((err: Error) => o.log?.warn({ err }, `${o.what} sweep failed; next round retries`))
       .finally(() => {

@@ -29,7 +29,6 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 const secrets = new WeakMap<Request, string[]>();
 const PURGE_EVERY = 100;
-const STORE_RETRY_MS = [50, 250];
 const STORE_BACKGROUND_MS = 2_000;
 let keyedRequests = 0;
 
@@ -150,16 +149,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   // Kept as text (a jsonb string), not as a jsonb object, which would reorder its keys.
   const response = { contentType, body: text };
   // The change is committed, so this answer is the request's whatever becomes of its copy: a
-  // copy that cannot be stored (Postgres gone for a moment) is tried again a few times, then in
-  // the background while the claim holds (a retry gets 409 meanwhile instead of running again).
-  for (const wait of STORE_RETRY_MS) {
-    try {
-      return await storeIdempotentResponse(sql, scope, key, status, response);
-    } catch {
-      await new Promise((r) => setTimeout(r, wait));
-    }
+  // copy that cannot be stored (Postgres gone for a moment) is tried again in the background
+  // while the claim holds (a retry gets 409 meanwhile instead of running again).
+  try {
+    return await storeIdempotentResponse(sql, scope, key, status, response);
+  } catch (err) {
+    log.warn({ err, key, status }, 'answer of an idempotent request not stored yet; retrying');
   }
-  log.warn({ key, status }, 'answer of an idempotent request not stored yet; retrying');
   void storeInBackground(
     () => storeIdempotentResponse(sql, scope, key, status, response, { whileClaimed: true }),
     (err) => log.error({ err, key, status }, 'could not keep the answer to an idempotent request'),
@@ -177,11 +173,11 @@ async function storeInBackground(
 ): Promise<void> {
   const until = Date.now() + IDEMPOTENCY_LOCK_SECONDS * 1000;
   for (;;) {
+    await new Promise((r) => setTimeout(r, STORE_BACKGROUND_MS).unref());
     try {
       return await store();
     } catch (err) {
       if (Date.now() + STORE_BACKGROUND_MS >= until) return giveUp(err);
-      await new Promise((r) => setTimeout(r, STORE_BACKGROUND_MS).unref());
     }
   }
 }

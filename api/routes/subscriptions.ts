@@ -7,7 +7,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { periodAt } from '../../billing/periods';
 import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
 import type { AnySql, Sql } from '../../db/client';
-import { listAgentIds, getClient, lockClient } from '../../db/queries/clients';
+import { listAgentIds, lockClient } from '../../db/queries/clients';
 import { getPlan, snapshotTerms } from '../../db/queries/plans';
 import {
   getCatalogCoupon,
@@ -162,7 +162,7 @@ export function presentSubscription(s: SubscriptionRow) {
 
 /** A catalog coupon as a subscription in `currency` would carry it; 400 naming couponId if not. */
 async function snapshotCoupon(
-  sql: Sql,
+  sql: AnySql,
   agencyId: string,
   couponId: string,
   currency: string,
@@ -234,55 +234,51 @@ export function subscriptionRoutes() {
       const body = c.req.valid('json');
       const { sql, temporal } = c.var.deps;
       const agencyId = c.var.agencyId;
-      const client = await getClient(sql, agencyId, body.clientId);
-      if (!client) throw invalidField('clientId', `no client ${body.clientId}`);
-      if (client.disabled)
-        throw new ApiError('conflict', `client ${client.id} is disabled: enable it first`);
-      const planId = body.planId ?? client.planId;
-      if (!planId)
-        throw invalidField('planId', 'the client has no assigned plan: assign one or pass planId');
-      const plan = await getPlan(sql, agencyId, planId);
-      if (!plan) throw invalidField('planId', `no plan ${planId}`);
-      if (plan.archivedAt) throw invalidField('planId', `plan ${planId} is archived`);
-      const clientAgents = await listAgentIds(sql, client.id);
-      const agentIds = body.agentIds ?? clientAgents;
-      const foreign = agentIds.find((a) => !clientAgents.includes(a));
-      if (foreign)
-        throw invalidField('agentIds', `agent ${foreign} does not belong to client ${client.id}`);
       const now = Date.now();
       const startAtMs = body.startAt ? Date.parse(body.startAt) : null;
-      const terms = snapshotTerms(plan, body.taxRateBps);
-      // Backdating bills from the start date; more than one period back would bill periods at once.
-      if (startAtMs !== null && periodAt(startAtMs, terms, 0).endMs <= now)
-        throw invalidField('startAt', 'may be in the past by less than one period of the plan');
-      const scheduled = startAtMs !== null && startAtMs > now;
-      const coupon = body.couponId
-        ? await snapshotCoupon(sql, agencyId, body.couponId, plan.currency)
-        : null;
       const id = newId('sub');
-      const workflowId = subscriptionWorkflowId(id);
-
-      // The rate, billing mode and state are those of the client as the row is inserted: a
-      // change to the client committed meanwhile is seen, and one after it waits for the row,
-      // then finds the subscription and owes it the new rate.
+      // The client (its rate, billing mode, plan, whether disabled) is read under a share lock in
+      // the transaction that inserts the row: a change to it committed first is seen, and one
+      // after waits for the row, then finds the subscription and owes it the new rate.
       const row = await sql.begin(async (tx) => {
-        const current = await lockClient(tx, agencyId, client.id, { shared: true });
-        if (!current) throw invalidField('clientId', `no client ${body.clientId}`);
-        if (current.disabled)
+        const client = await lockClient(tx, agencyId, body.clientId, { shared: true });
+        if (!client) throw invalidField('clientId', `no client ${body.clientId}`);
+        if (client.disabled)
           throw new ApiError('conflict', `client ${client.id} is disabled: enable it first`);
+        const planId = body.planId ?? client.planId;
+        if (!planId)
+          throw invalidField(
+            'planId',
+            'the client has no assigned plan: assign one or pass planId',
+          );
+        const plan = await getPlan(tx, agencyId, planId);
+        if (!plan) throw invalidField('planId', `no plan ${planId}`);
+        if (plan.archivedAt) throw invalidField('planId', `plan ${planId} is archived`);
+        const clientAgents = await listAgentIds(tx, client.id);
+        const agentIds = body.agentIds ?? clientAgents;
+        const foreign = agentIds.find((a) => !clientAgents.includes(a));
+        if (foreign)
+          throw invalidField('agentIds', `agent ${foreign} does not belong to client ${client.id}`);
+        const terms = snapshotTerms(plan, body.taxRateBps);
+        // Backdating bills from the start date; more than one period back would bill periods at once.
+        if (startAtMs !== null && periodAt(startAtMs, terms, 0).endMs <= now)
+          throw invalidField('startAt', 'may be in the past by less than one period of the plan');
+        const coupon = body.couponId
+          ? await snapshotCoupon(tx, agencyId, body.couponId, plan.currency)
+          : null;
         try {
           return await insertSubscription(tx, {
             id,
             agencyId,
             clientId: client.id,
             planId: plan.id,
-            terms: { ...terms, rateMinorPerMinute: current.rateMinorPerMinute },
+            terms: { ...terms, rateMinorPerMinute: client.rateMinorPerMinute },
             agentIds,
-            billingMode: current.billingMode,
-            status: scheduled ? 'scheduled' : 'active',
+            billingMode: client.billingMode,
+            status: startAtMs !== null && startAtMs > now ? 'scheduled' : 'active',
             startAt: new Date(startAtMs ?? now),
             coupon,
-            workflowId,
+            workflowId: subscriptionWorkflowId(id),
           });
         } catch (err) {
           if ((err as { code?: string }).code === '23505') {
@@ -298,8 +294,8 @@ export function subscriptionRoutes() {
         await startSubscriptionWorkflow(temporal, row, startAtMs);
       } catch (err) {
         // Without its workflow the row would be a lie: take it back and say so. (Should the
-        // workflow have started after all, it finds no row and ends itself.)
-        // (Recorded meanwhile: a sweeper started it after all, and it stays.)
+        // workflow have started after all, it finds no row and ends itself; a row whose start a
+        // sweeper recorded meanwhile stays.)
         await sql`delete from subscriptions where id = ${id} and workflow_started_at is null`;
         c.var.deps.log.error({ err, subscriptionId: id }, 'could not start subscription workflow');
         throw new ApiError(

@@ -105,11 +105,9 @@ export async function lockClient(
   id: string,
   { shared = false } = {},
 ): Promise<ClientRow | null> {
-  const [row] = shared
-    ? await tx<ClientRow[]>`
-        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for share`
-    : await tx<ClientRow[]>`
-        select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId} for update`;
+  const [row] = await tx<ClientRow[]>`
+    select ${columns(tx)} from clients where id = ${id} and agency_id = ${agencyId}
+    ${shared ? tx`for share` : tx`for update`}`;
   return row ?? null;
 }
 

@@ -9,6 +9,7 @@ import { newApp } from '../../api/hono';
 import { idempotency } from '../../api/middleware/idempotency';
 import type { ApiDeps } from '../../api/context';
 import { createLogger } from '../../lib/logger';
+import { claimIdempotencyKey, storeIdempotentResponse } from '../../db/queries/idempotency';
 
 const { db, api, temporal } = useTestApi();
 
@@ -178,6 +179,35 @@ describe('Idempotency-Key', () => {
     expect(replay.body).toEqual(first.body);
     expect(await countPlans('Unkept')).toBe(1);
   }, 30_000);
+
+  it('stores a late copy only while the request\u2019s claim holds, never on a claim taken over', async () => {
+    const claim = {
+      scope: api.agencyId,
+      agencyId: api.agencyId,
+      key: 'k-late',
+      method: 'POST',
+      path: '/v1/plans',
+      requestHash: 'h',
+    };
+    expect(await claimIdempotencyKey(db.sql, claim)).toBeNull();
+    const answer = { contentType: 'application/json', body: '{"late":true}' };
+    const row = async () =>
+      (
+        await db.sql`select status_code as "statusCode" from idempotency_keys where key = 'k-late'`
+      )[0]!;
+    // Lapsed (a retry may take it over, or already has): the late copy is not stored.
+    await db.sql`update idempotency_keys set created_at = now() - interval '2 minutes' where key = 'k-late'`;
+    await storeIdempotentResponse(db.sql, claim.scope, claim.key, 201, answer, {
+      whileClaimed: true,
+    });
+    expect((await row()).statusCode).toBeNull();
+    // Still held: stored.
+    await db.sql`update idempotency_keys set created_at = now() where key = 'k-late'`;
+    await storeIdempotentResponse(db.sql, claim.scope, claim.key, 201, answer, {
+      whileClaimed: true,
+    });
+    expect((await row()).statusCode).toBe(201);
+  });
 
   it('refuses a malformed key, naming the header', async () => {
     const res = await post('/v1/plans', plan('Bad key'), 'has spaces in it');

@@ -8,6 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import type { Client } from '@temporalio/client';
+import { deliverRateChange } from '../../activities/rate-changes';
+import {
+  claimOwedRateChanges,
+  getRateChange,
+  queueRateChange,
+} from '../../db/queries/rate-changes';
 import { sweepRateChanges } from '../../worker/rate-change-sweeper';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
@@ -23,11 +30,10 @@ import {
   startSubscription,
   subscriptionRow,
   waitForRequests,
+  MONTHLY,
 } from './harness';
 
 const h = useHarness();
-
-const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 
 async function payAll(subscriptionId: string) {
   for (const r of await requestsOf(h.api, subscriptionId))
@@ -57,7 +63,7 @@ describe('changes to a running subscription', () => {
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
     const [first] = await waitForRequests(h.api, sub.id, 1);
     const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
-    const end0 = boundaryMs(anchor, monthly, 1);
+    const end0 = boundaryMs(anchor, MONTHLY, 1);
 
     // 10 minutes in period 0, through the usage API.
     const usage = await h.api.call(
@@ -124,7 +130,7 @@ describe('changes to a running subscription', () => {
       values (${h.api.agencyId}, ${`late-${sub.id}`}, ${client.id}, ${sub.id}, 'voice_seconds', 600,
         ${new Date(end0 + 60_000)})`;
     await payAll(sub.id);
-    await sleepUntil(h.env, boundaryMs(anchor, monthly, 2));
+    await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, 2));
     const [, , third] = await waitForRequests(h.api, sub.id, 3);
     expect(await linesOf(third.id)).toEqual([
       ['recurring', '1000', 1000],
@@ -191,6 +197,46 @@ describe('changes to a running subscription', () => {
     await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 
+  it('rate deliveries landing out of order end on the latest rate', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '28'));
+    // Delivery A of 28 is slow: before its update lands, 30 is queued and delivered (B), so A's
+    // 28 lands after B's 30.
+    let overtaken = false;
+    const slow = {
+      workflow: h.env.client.workflow,
+      withDeadline: async <R>(_deadline: number, send: () => Promise<R>) => {
+        if (!overtaken) {
+          overtaken = true;
+          await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '30'));
+          await deliverRateChange({ sql: h.db.sql, temporal: h.env.client }, sub.id);
+          expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('30');
+        }
+        return send();
+      },
+    } as unknown as Client;
+    await deliverRateChange({ sql: h.db.sql, temporal: slow }, sub.id);
+    // A saw that 28 was no longer the latest and sent 30 again: the workflow ends on 30.
+    expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('30');
+    expect(await getRateChange(h.db.sql, sub.id)).toMatchObject({
+      version: 2,
+      deliveredVersion: 2,
+    });
+    // A sweeper claims what it delivers: a second sweeper finds nothing to take meanwhile.
+    await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '32'));
+    await h.db.sql`update rate_change_outbox set updated_at = now() - interval '1 minute'`;
+    const claim = () => claimOwedRateChanges(h.db.sql, { olderThanMs: 30_000, limit: 10 });
+    expect(await claim()).toEqual([sub.id]);
+    expect(await claim()).toEqual([]);
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    // Ended: the owed rate is dropped, not retried forever.
+    await deliverRateChange({ sql: h.db.sql, temporal: h.env.client }, sub.id);
+    expect(await getRateChange(h.db.sql, sub.id)).toBeNull();
+  });
+
   it('a rate change racing a subscription start is not lost: the start takes the committed rate', async () => {
     const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
@@ -238,7 +284,7 @@ describe('changes to a running subscription', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.planId).toBe(monthlyPlan.id);
 
-    const end0 = boundaryMs(anchor, monthly, 1);
+    const end0 = boundaryMs(anchor, MONTHLY, 1);
     await payAll(sub.id);
     await sleepUntil(h.env, end0);
     const [, second] = await waitForRequests(h.api, sub.id, 2);
@@ -314,7 +360,7 @@ describe('changes to a running subscription', () => {
       for (const s of Object.values(subs)) await payAll(s.id);
       await sleepUntil(
         h.env,
-        Math.max(...Object.values(subs).map((s) => boundaryMs(s.anchor, monthly, n))),
+        Math.max(...Object.values(subs).map((s) => boundaryMs(s.anchor, MONTHLY, n))),
       );
       for (const s of Object.values(subs)) await waitForRequests(h.api, s.id, n + 1);
     }
@@ -343,7 +389,7 @@ describe('changes to a running subscription', () => {
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.details[0].field).toBe('couponId');
     await payAll(f.id);
-    await sleepUntil(h.env, boundaryMs(subs.forever!.anchor, monthly, 5));
+    await sleepUntil(h.env, boundaryMs(subs.forever!.anchor, MONTHLY, 5));
     const all = await waitForRequests(h.api, f.id, 6);
     expect(all[5].totalMinor).toBe(4900);
     for (const s of Object.values(subs))

@@ -20,11 +20,11 @@ import {
   waitFor,
   waitForRequests,
   waitForStatus,
+  MONTHLY,
 } from './harness';
 
 const h = useHarness();
 
-const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores voice seconds at the test server's clock and waits until the workflow folded them. */
@@ -66,7 +66,7 @@ describe('terms and the last request', () => {
     expect((await h.api.call('POST', `/v1/plans/${f.planId}/archive`)).status).toBe(200);
 
     await talk(f.subscriptionId, f.clientId, 10 * 60);
-    await sleepUntil(h.env, boundaryMs(f.anchor, monthly, 1));
+    await sleepUntil(h.env, boundaryMs(f.anchor, MONTHLY, 1));
     const [, second] = await waitForRequests(h.api, f.subscriptionId, 2);
     // The old fee in advance and the old rate in arrears: 3000 + 10 min x 10.
     expect(second).toMatchObject({ periodIndex: 1, totalMinor: 3100 });
@@ -114,7 +114,7 @@ describe('terms and the last request', () => {
     // Next period: the coupon is spent, the tax stays, on the fee and the usage alike.
     await talk(sub.body.id, f.clientId, 15 * 60);
     const anchor = Date.parse((await subscriptionRow(h.api, sub.body.id)).startAt);
-    await sleepUntil(h.env, boundaryMs(anchor, monthly, 1));
+    await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, 1));
     const [, second] = await waitForRequests(h.api, sub.body.id, 2);
     expect(await lines(second.id)).toEqual([
       ['recurring', 4900],
@@ -157,7 +157,7 @@ describe('terms and the last request', () => {
     // Not before the period ends.
     expect(await requestsOf(h.api, f.subscriptionId)).toHaveLength(1);
 
-    const end = boundaryMs(f.anchor, monthly, 1);
+    const end = boundaryMs(f.anchor, MONTHLY, 1);
     await sleepUntil(h.env, end + DAY_MS);
     await waitForStatus(h.api, f.subscriptionId, 'canceled');
     const all = await requestsOf(h.api, f.subscriptionId);

@@ -266,3 +266,6 @@ export async function access(api: TestApi, clientId: string) {
 }
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The cadence of a monthly plan (createPlan's default), for boundaryMs. */
+export const MONTHLY = { rhythm: 'month' as const, intervalCount: 1 };

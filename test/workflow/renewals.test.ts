@@ -1,5 +1,5 @@
 /**
- * Renewals on the time-skipping server, with exact amounts and dates: twelve monthly periods,
+ * Renewals on the time-skipping server, with exact amounts and dates: twelve MONTHLY periods,
  * a scheduled start, month-end clamping, weekly and yearly rhythms. Each period is one workflow
  * run (continue-as-new), whose history stays the same size however many periods have passed.
  */
@@ -24,6 +24,7 @@ import {
   waitFor,
   waitForRequests,
   waitForStatus,
+  MONTHLY,
 } from './harness';
 
 const h = useHarness();
@@ -57,17 +58,16 @@ async function runHistories(workflowId: string): Promise<History[]> {
 }
 
 describe('renewals', () => {
-  it('bills twelve monthly periods, one request each, on the anchored dates', async () => {
+  it('bills twelve MONTHLY periods, one request each, on the anchored dates', async () => {
     const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
     const client = await createClient(h.api);
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
     await waitForRequests(h.api, sub.id, 1);
     const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
-    const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 
     for (let n = 1; n < 12; n++) {
       await payOpen(sub.id);
-      await sleepUntil(h.env, boundaryMs(anchor, monthly, n));
+      await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, n));
       await waitForRequests(h.api, sub.id, n + 1);
     }
     await payOpen(sub.id);
@@ -80,7 +80,7 @@ describe('renewals', () => {
       expect(r.periodIndex).toBe(n);
       expect(r.totalMinor).toBe(4900);
       expect(r.status).toBe('paid');
-      expect(r.issuedAt).toBe(iso(boundaryMs(anchor, monthly, n)));
+      expect(r.issuedAt).toBe(iso(boundaryMs(anchor, MONTHLY, n)));
       expect(Date.parse(r.dueAt) - Date.parse(r.issuedAt)).toBe(7 * DAY_MS);
     });
     const last = await h.api.call('GET', `/v1/payment-requests/${requests[11].id}`);
@@ -88,15 +88,15 @@ describe('renewals', () => {
       expect.objectContaining({
         kind: 'recurring',
         amountMinor: 4900,
-        periodStart: iso(boundaryMs(anchor, monthly, 11)),
-        periodEnd: iso(boundaryMs(anchor, monthly, 12)),
+        periodStart: iso(boundaryMs(anchor, MONTHLY, 11)),
+        periodEnd: iso(boundaryMs(anchor, MONTHLY, 12)),
       }),
     ]);
     const row = await subscriptionRow(h.api, sub.id);
     expect(row).toMatchObject({
       status: 'active',
       currentPeriodIndex: 11,
-      currentPeriodEnd: iso(boundaryMs(anchor, monthly, 12)),
+      currentPeriodEnd: iso(boundaryMs(anchor, MONTHLY, 12)),
     });
     const closed = await h.db.sql`
       select index from periods where subscription_id = ${sub.id} and closed_at is not null order by index`;
@@ -116,7 +116,7 @@ describe('renewals', () => {
       return (
         Number(t.seconds) * 1000 +
         Math.round((t.nanos ?? 0) / 1e6) -
-        boundaryMs(anchor, monthly, k + 1)
+        boundaryMs(anchor, MONTHLY, k + 1)
       );
     });
     const delay = handoverDelayMs(sub.id, 28 * DAY_MS);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { getPlan, snapshotTerms } from '../../db/queries/plans';
+import { getRateChange, queueRateChange } from '../../db/queries/rate-changes';
 import { insertSubscription } from '../../db/queries/subscriptions';
 import { newId } from '../../lib/ids';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
@@ -86,7 +87,10 @@ describe('the subscription sweeper', () => {
     const handle = h.env.client.workflow.getHandle(subscriptionWorkflowId(inFlight));
     await expect(handle.describe()).rejects.toThrow();
     await h.api.call('POST', `/v1/subscriptions/${orphan}/cancel`, { when: 'now' });
+    // Taken back (as the API does when the start fails), it leaves no rate owed behind.
+    await h.db.sql.begin((tx) => queueRateChange(tx, inFlight, '30'));
     await h.db.sql`delete from subscriptions where id = ${inFlight}`;
+    expect(await getRateChange(h.db.sql, inFlight)).toBeNull();
   });
 
   it('never starts a second run of a workflow that already ended (canceled before its start was recorded)', async () => {

@@ -19,11 +19,11 @@ import {
   waitFor,
   waitForIdle,
   waitForRequests,
+  MONTHLY,
 } from './harness';
 
 const h = useHarness();
 
-const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores voice seconds at the test server's clock and signals the workflow, like the API. */
@@ -33,7 +33,7 @@ async function talk(clientId: string, seconds: number) {
 
 /** Moves the clock past boundary `n` and waits until the workflow has opened period `n`. */
 async function renewTo(subscriptionId: string, anchor: number, n: number) {
-  await sleepUntil(h.env, boundaryMs(anchor, monthly, n));
+  await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, n));
   await waitFor(
     async () => (await subscriptionRow(h.api, subscriptionId)).currentPeriodIndex === n,
     `period ${n}`,
@@ -127,7 +127,7 @@ describe('periods without a request', () => {
       async () => (await liveState(h, sub)).usage.totalSeconds === 3600,
       'usage folded',
     );
-    await sleepUntil(h.env, boundaryMs(anchor, monthly, 2));
+    await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, 2));
     const [req] = await waitForRequests(h.api, sub, 1);
     expect(req).toMatchObject({ type: 'cycle', periodIndex: 2, totalMinor: 600 });
     const lines = (await h.api.call('GET', `/v1/payment-requests/${req.id}`)).body.lines as any[];

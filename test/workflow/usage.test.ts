@@ -24,11 +24,11 @@ import {
   dispatchUsage,
   waitFor,
   waitForRequests,
+  MONTHLY,
 } from './harness';
 
 const h = useHarness();
 
-const monthly = { rhythm: 'month' as const, intervalCount: 1 };
 let seq = 0;
 
 /** Stores events at the test server's clock and signals the workflows, like the API would. */
@@ -64,7 +64,7 @@ async function linesOf(requestId: string) {
 /** Pays what is open, moves the clock to the end of period `n - 1`, waits for request `n + 1`. */
 async function renewTo(sub: string, anchor: number, n: number) {
   await payAll(sub);
-  await sleepUntil(h.env, boundaryMs(anchor, monthly, n));
+  await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, n));
   return (await waitForRequests(h.api, sub, n + 1))[n]!;
 }
 
@@ -108,7 +108,7 @@ describe('usage through the workflow', () => {
     expect(second.totalMinor).toBe(5500);
     const usage = lines[1];
     expect(usage.periodStart).toBe(new Date(anchor).toISOString());
-    expect(usage.periodEnd).toBe(new Date(boundaryMs(anchor, monthly, 1)).toISOString());
+    expect(usage.periodEnd).toBe(new Date(boundaryMs(anchor, MONTHLY, 1)).toISOString());
     expect(usage.details.totalMinutes).toBe('600');
     expect(
       Object.fromEntries(
@@ -235,7 +235,7 @@ describe('usage through the workflow', () => {
     // The late 30 minutes spend period 0's 10 unused included minutes, the other 20 are billed.
     const lines = await linesOf(third.id);
     expect(lines.map((l) => [l.kind, l.quantity, l.amountMinor, l.periodStart])).toEqual([
-      ['recurring', '1', 1000, new Date(boundaryMs(anchor, monthly, 2)).toISOString()],
+      ['recurring', '1', 1000, new Date(boundaryMs(anchor, MONTHLY, 2)).toISOString()],
       ['late_usage', '20', 200, new Date(anchor).toISOString()],
     ]);
     expect(third.totalMinor).toBe(1200);
