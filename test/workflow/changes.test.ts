@@ -159,6 +159,17 @@ describe('changes to a running subscription', () => {
         headers: { authorization: `Bearer ${h.api.key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ rateMinorPerMinute }),
       });
+    // A change that only the workflow can make is refused as retryable, changing nothing.
+    const cancelWhileDown = await cut.request(`/v1/subscriptions/${sub.id}/cancel`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.api.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ when: 'now' }),
+    });
+    expect(cancelWhileDown.status).toBe(503);
+    expect(((await cancelWhileDown.json()) as { error: { code: string } }).error.code).toBe(
+      'unavailable',
+    );
+    expect((await subscriptionRow(h.api, sub.id)).status).toBe('active');
     expect((await patchWhileDown('28')).status).toBe(200);
     expect((await patchWhileDown('30')).status).toBe(200);
     expect((await h.api.call('GET', `/v1/clients/${client.id}`)).body.rateMinorPerMinute).toBe(
@@ -394,5 +405,27 @@ describe('changes to a running subscription', () => {
     expect(all[5].totalMinor).toBe(4900);
     for (const s of Object.values(subs))
       await h.api.call('POST', `/v1/subscriptions/${s.id}/cancel`, { when: 'now' });
+  });
+
+  // Last in the file: it moves the test server's clock past a period end.
+  it('a rate delivered after the period ended applies from the period after', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    const [first] = await waitForRequests(h.api, sub.id, 1);
+    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    // Owed in period 0 (Temporal unreachable when the client changed), delivered in period 1.
+    await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '30'));
+    expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
+    await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, 1));
+    await waitForRequests(h.api, sub.id, 2);
+    expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(1);
+    const live = await liveState(h, sub.id);
+    expect(live).toMatchObject({ periodIndex: 1, rateMinorPerMinute: '25' });
+    expect(live.pendingChange).toMatchObject({
+      rateMinorPerMinute: '30',
+      effectiveFromPeriodIndex: 2,
+    });
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 });
