@@ -7,7 +7,8 @@
  * Deliveries may overlap (the API's, a sweeper's) and land out of order, so each one, after its
  * update landed, checks that the rate it sent is still the latest queued; if not, it sends the
  * latest too, since its own may have landed after it. The last update to land is therefore the
- * latest rate. The workflow takes the same change twice as one.
+ * latest rate. The workflow takes the same change twice as one, and ignores a rate decided
+ * before the one it has (e.g. the subscription's own rate, changed while this one was owed).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -35,7 +36,9 @@ export async function deliverRateChange(
       await sendWhileRenewing(() =>
         deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
           handle.executeUpdate(changeTermsUpdate, {
-            args: [{ rateMinorPerMinute: owed.rateMinorPerMinute }],
+            args: [
+              { rateMinorPerMinute: owed.rateMinorPerMinute, rateDecidedAtMs: owed.decidedAtMs },
+            ],
           }),
         ),
       );

@@ -16,7 +16,8 @@
  * total at the end. About 1% of events are sent again in a later batch (must count once).
  *
  * Env: BENCH_SUBSCRIPTIONS (1000), BENCH_EVENTS_PER_SUB (300), BENCH_POSTERS (6),
- * BENCH_FSYNC (on: Postgres fsyncs its WAL like production; off for a faster, unsafe run).
+ * BENCH_FSYNC (on: Postgres fsyncs its WAL like production; off for a faster, unsafe run),
+ * BENCH_SAMPLE_EVERY (25: every n-th subscription is polled while posting, for the latency).
  * Last line: `ingest: <e> events/s, p99 to workflow <l> ms, lost <x>, double <y>, raw copy <c>
  * events/s, ratio <e/c>`.
  */
@@ -43,7 +44,7 @@ const BATCH = 500;
 const FSYNC = (process.env.BENCH_FSYNC ?? 'on') !== 'off';
 const REFLECT_TIMEOUT_MS = 300_000;
 /** Every n-th subscription is polled while posting, for the latency figure. */
-const SAMPLE_EVERY = 25;
+const SAMPLE_EVERY = Number(process.env.BENCH_SAMPLE_EVERY ?? 25);
 const SAMPLE_POLL_MS = 500;
 const OTHERS_POLL_MS = 2_000;
 

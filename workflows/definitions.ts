@@ -97,6 +97,8 @@ export interface SubscriptionState {
   anchorIndex: number;
   terms: PlanTerms;
   rateMinorPerMinute: string | null;
+  /** When the latest rate taken (in effect or pending) was decided; unset until one is changed. */
+  rateDecidedAtMs?: number;
   coupon: AppliedCoupon | null;
   periodIndex: number;
   periodStartMs: number;
@@ -159,6 +161,11 @@ export interface CancelInput {
 export interface ChangeTermsInput {
   terms?: PlanTerms | null;
   rateMinorPerMinute?: string | null;
+  /**
+   * When the rate was decided (epoch ms, Postgres's clock). A rate decided before the one the
+   * subscription has is ignored: deliveries from the rate-change outbox can land late.
+   */
+  rateDecidedAtMs?: number;
 }
 
 export const stateQuery = defineQuery<SubscriptionView>('state');
@@ -166,7 +173,10 @@ export const recordPaymentUpdate = defineUpdate<OpenRequest | null, [RecordPayme
   'recordPayment',
 );
 export const cancelUpdate = defineUpdate<SubscriptionView, [CancelInput]>('cancel');
-export const changeTermsUpdate = defineUpdate<PendingChange, [ChangeTermsInput]>('changeTerms');
+/** Answers the pending change (null when a stale rate was all it carried, and none is pending). */
+export const changeTermsUpdate = defineUpdate<PendingChange | null, [ChangeTermsInput]>(
+  'changeTerms',
+);
 export const setCouponUpdate = defineUpdate<AppliedCoupon | null, [AppliedCoupon | null]>(
   'setCoupon',
 );

@@ -578,9 +578,20 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   setHandler(
     changeTermsUpdate,
-    async ({ terms, rateMinorPerMinute }) => {
+    async ({ terms, rateMinorPerMinute: offered, rateDecidedAtMs }) => {
       const now = workflowNowMs();
       const prior = state.pendingChange;
+      // A rate decided before the one the subscription has is ignored: a client rate owed by the
+      // outbox that lands after the subscription's own rate was changed does not override it.
+      const stale =
+        offered !== undefined &&
+        rateDecidedAtMs !== undefined &&
+        state.rateDecidedAtMs !== undefined &&
+        rateDecidedAtMs < state.rateDecidedAtMs;
+      const rateMinorPerMinute = stale ? undefined : offered;
+      if (terms === undefined && rateMinorPerMinute === undefined) return prior;
+      if (rateMinorPerMinute !== undefined && rateDecidedAtMs !== undefined)
+        state.rateDecidedAtMs = rateDecidedAtMs;
       // The same change again (a rate redelivered from the outbox): nothing new to schedule.
       if (
         prior &&

@@ -18,7 +18,7 @@ import {
   markWorkflowStarted,
   type SubscriptionRow,
 } from '../../db/queries/subscriptions';
-import { queueRateChange } from '../../db/queries/rate-changes';
+import { databaseNowMs, queueRateChange } from '../../db/queries/rate-changes';
 import { deliverRateChange } from '../../activities/rate-changes';
 import { startSubscriptionWorkflow } from '../../activities/subscription-start';
 import { newId } from '../../lib/ids';
@@ -527,17 +527,17 @@ export function subscriptionRoutes() {
           );
         terms = snapshotTerms(plan, row.terms.taxRateBps);
       }
+      // The rate's decision time, on the clock the rate-change outbox uses: a client rate still
+      // owed from before this request does not override it when it lands.
+      const rate =
+        body.rateMinorPerMinute !== undefined
+          ? {
+              rateMinorPerMinute: body.rateMinorPerMinute,
+              rateDecidedAtMs: await databaseNowMs(sql),
+            }
+          : {};
       await updateSubscription({ temporal, sql }, id, (h) =>
-        h.executeUpdate(changeTermsUpdate, {
-          args: [
-            {
-              ...(terms ? { terms } : {}),
-              ...(body.rateMinorPerMinute !== undefined
-                ? { rateMinorPerMinute: body.rateMinorPerMinute }
-                : {}),
-            },
-          ],
-        }),
+        h.executeUpdate(changeTermsUpdate, { args: [{ ...(terms ? { terms } : {}), ...rate }] }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },

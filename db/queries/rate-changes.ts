@@ -6,6 +6,8 @@ export interface OwedRateChange {
   rateMinorPerMinute: string | null;
   version: number;
   deliveredVersion: number;
+  /** When the rate was decided (epoch ms, Postgres's clock). */
+  decidedAtMs: number;
 }
 
 /** Owes the subscription's workflow this rate, replacing a rate still owed. */
@@ -19,7 +21,7 @@ export async function queueRateChange(
     values (${subscriptionId}, ${rateMinorPerMinute})
     on conflict (subscription_id) do update set
       rate_minor_per_minute = excluded.rate_minor_per_minute,
-      version = rate_change_outbox.version + 1, updated_at = now()`;
+      version = rate_change_outbox.version + 1, updated_at = now(), decided_at = now()`;
 }
 
 export async function getRateChange(
@@ -28,7 +30,8 @@ export async function getRateChange(
 ): Promise<OwedRateChange | null> {
   const [row] = await sql<OwedRateChange[]>`
     select subscription_id as "subscriptionId", rate_minor_per_minute as "rateMinorPerMinute",
-      version, delivered_version as "deliveredVersion"
+      version, delivered_version as "deliveredVersion",
+      (extract(epoch from decided_at) * 1000)::bigint as "decidedAtMs"
     from rate_change_outbox where subscription_id = ${subscriptionId}`;
   return row ?? null;
 }
@@ -72,4 +75,14 @@ export async function markRateDelivered(
 /** Forgets the subscription's owed rate (it ended: nothing left to change). */
 export async function dropRateChange(sql: AnySql, subscriptionId: string): Promise<void> {
   await sql`delete from rate_change_outbox where subscription_id = ${subscriptionId}`;
+}
+
+/**
+ * Now on Postgres's clock (epoch ms): the decision time of a rate set through the API, comparable
+ * with the `decided_at` of the rates queued here whichever API process wrote them.
+ */
+export async function databaseNowMs(sql: AnySql): Promise<number> {
+  const [row] = await sql<{ ms: number }[]>`
+    select (extract(epoch from clock_timestamp()) * 1000)::bigint as ms`;
+  return row!.ms;
 }

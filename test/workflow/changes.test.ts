@@ -248,6 +248,35 @@ describe('changes to a running subscription', () => {
     expect(await getRateChange(h.db.sql, sub.id)).toBeNull();
   });
 
+  it('a client rate owed from before a change of the subscription\u2019s own rate does not override it', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    // A client rate of 28 is owed (its PATCH found Temporal unreachable) when the agency sets the
+    // subscription's own rate to 40.
+    await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '28'));
+    const changed = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
+      rateMinorPerMinute: '40',
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('40');
+    // The sweeper delivers the older 28 afterwards: the workflow keeps 40, with no new event.
+    expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(1);
+    expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('40');
+    const [scheduled] = await h.db.sql`
+      select count(*)::int as n from events
+      where type = 'subscription.change_scheduled' and subject_id = ${sub.id}`;
+    expect(scheduled!.n).toBe(1);
+    // A client rate decided after it still reaches the subscription.
+    const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
+      rateMinorPerMinute: '45',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('45');
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+  });
+
   it('a rate change racing a subscription start is not lost: the start takes the committed rate', async () => {
     const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
