@@ -12,7 +12,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { rejectionType, sendWhileRenewing } from '../api/routes/workflow-updates';
+import { rejectionType, sendWhileRenewing } from '../lib/workflow-updates';
 import type { Sql } from '../db/client';
 import { dropRateChange, getRateChange, markRateDelivered } from '../db/queries/rate-changes';
 import { changeTermsUpdate, subscriptionWorkflowId } from '../workflows/definitions';

@@ -23,7 +23,8 @@ import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../e
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { rejectionType, sendWhileRenewing, toApiError } from './workflow-updates';
+import { rejectionType, sendWhileRenewing } from '../../lib/workflow-updates';
+import { toApiError } from './workflow-updates';
 
 const MarkSchema = z.object({
   status: z.enum(['paid', 'failed', 'canceled']),

@@ -1,13 +1,13 @@
 /**
- * Sending updates to a subscription workflow from the API. The workflow's validators reject bad
- * requests before they reach history, as ApplicationFailures with a type; here each type becomes
- * the HTTP error that says what to do.
+ * Sending updates to a subscription workflow from the API (lib/workflow-updates.ts sends them):
+ * each rejection type of the workflow's validators becomes the HTTP error that says what to do.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../../db/client';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
 import { ApiError, type ErrorCode } from '../errors';
+import { SubscriptionRenewingError, sendWhileRenewing } from '../../lib/workflow-updates';
 
 /** Workflow rejection type -> API error code (and the field it is about, if one). */
 const REJECTIONS: Record<string, { code: ErrorCode; field?: string }> = {
@@ -23,13 +23,6 @@ const REJECTIONS: Record<string, { code: ErrorCode; field?: string }> = {
   InvalidCoupon: { code: 'unprocessable', field: 'couponId' },
 };
 
-/** The rejection type of a failed update, if the workflow rejected it. */
-export function rejectionType(err: unknown): string | null {
-  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure)
-    return err.cause.type ?? null;
-  return null;
-}
-
 /** Maps a failed workflow update to an ApiError; anything else is rethrown as is. */
 export function toApiError(err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
@@ -43,30 +36,8 @@ export function toApiError(err: unknown): never {
   if (err instanceof WorkflowNotFoundError) {
     throw new ApiError('conflict', 'the subscription has ended');
   }
+  if (err instanceof SubscriptionRenewingError) throw new ApiError('unavailable', err.message);
   throw err;
-}
-
-const RENEWAL_RETRY_MS = [50, 100, 200, 400, 800, 1500];
-
-/**
- * Sends an update, again a moment later while the workflow answers that it is renewing (the
- * renewal takes one workflow task, milliseconds unless the worker is far behind).
- */
-export async function sendWhileRenewing<R>(send: () => Promise<R>): Promise<R> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await send();
-    } catch (err) {
-      if (rejectionType(err) !== 'RenewalInProgress') throw err;
-      const wait = RENEWAL_RETRY_MS[attempt];
-      if (wait === undefined)
-        throw new ApiError(
-          'unavailable',
-          'the subscription is renewing; try again in a few seconds',
-        );
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }
 
 /**

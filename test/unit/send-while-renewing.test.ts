@@ -2,7 +2,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/errors';
-import { sendWhileRenewing, toApiError } from '../../api/routes/workflow-updates';
+import { toApiError } from '../../api/routes/workflow-updates';
+import { SubscriptionRenewingError, sendWhileRenewing } from '../../lib/workflow-updates';
 
 const rejected = (type: string) =>
   new WorkflowUpdateFailedError(
@@ -26,15 +27,17 @@ describe('sendWhileRenewing', () => {
     expect(send).toHaveBeenCalledTimes(3);
   });
 
-  it('gives up with 503 unavailable after seven attempts', async () => {
+  it('gives up after seven attempts (the API answers 503 unavailable)', async () => {
     vi.useFakeTimers();
     const send = vi.fn<() => Promise<string>>().mockRejectedValue(rejected('RenewalInProgress'));
     const done = sendWhileRenewing(send).catch((e: unknown) => e);
     await vi.runAllTimersAsync();
     const err = await done;
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).code).toBe('unavailable');
+    expect(err).toBeInstanceOf(SubscriptionRenewingError);
     expect(send).toHaveBeenCalledTimes(7);
+    expect(() => toApiError(err)).toThrow(
+      expect.objectContaining({ code: 'unavailable', message: (err as Error).message }),
+    );
   });
 
   it('passes any other rejection through at once', async () => {

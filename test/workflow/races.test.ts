@@ -24,7 +24,7 @@ import {
 } from '../../workflows/definitions';
 import type { subscriptionWorkflow } from '../../workflows/subscription';
 import { createTimeSkippingEnv } from '../helpers/temporal';
-import { sendWhileRenewing } from '../../api/routes/workflow-updates';
+import { sendWhileRenewing } from '../../lib/workflow-updates';
 import { waitFor } from './harness';
 
 const terms = growthTerms({ planId: 'pln_1', includedMinutes: 0 });
