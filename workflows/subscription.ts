@@ -15,6 +15,7 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -583,11 +584,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       const prior = state.pendingChange;
       // A rate decided before the one the subscription has is ignored: a client rate owed by the
       // outbox that lands after the subscription's own rate was changed does not override it.
+      // (Behind a patch: histories recorded before it took every rate, and must replay so.)
       const stale =
         offered !== undefined &&
         rateDecidedAtMs !== undefined &&
         state.rateDecidedAtMs !== undefined &&
-        rateDecidedAtMs < state.rateDecidedAtMs;
+        rateDecidedAtMs < state.rateDecidedAtMs &&
+        patched('rate-decided-at');
       const rateMinorPerMinute = stale ? undefined : offered;
       if (terms === undefined && rateMinorPerMinute === undefined) return prior;
       if (rateMinorPerMinute !== undefined && rateDecidedAtMs !== undefined)

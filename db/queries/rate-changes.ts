@@ -6,22 +6,27 @@ export interface OwedRateChange {
   rateMinorPerMinute: string | null;
   version: number;
   deliveredVersion: number;
-  /** When the rate was decided (epoch ms, Postgres's clock). */
+  /** When the rate was decided (epoch ms to the microsecond, Postgres's clock). */
   decidedAtMs: number;
 }
 
-/** Owes the subscription's workflow this rate, replacing a rate still owed. */
+/**
+ * Owes the subscription's workflow this rate, replacing a rate still owed. Called after the
+ * client row is locked, so the decision time is taken then (not at the transaction's start), and
+ * never goes back: of two client transactions, the one that commits last is decided last.
+ */
 export async function queueRateChange(
   tx: AnySql,
   subscriptionId: string,
   rateMinorPerMinute: string | null,
 ): Promise<void> {
   await tx`
-    insert into rate_change_outbox (subscription_id, rate_minor_per_minute)
-    values (${subscriptionId}, ${rateMinorPerMinute})
+    insert into rate_change_outbox (subscription_id, rate_minor_per_minute, decided_at)
+    values (${subscriptionId}, ${rateMinorPerMinute}, clock_timestamp())
     on conflict (subscription_id) do update set
       rate_minor_per_minute = excluded.rate_minor_per_minute,
-      version = rate_change_outbox.version + 1, updated_at = now(), decided_at = now()`;
+      version = rate_change_outbox.version + 1, updated_at = now(),
+      decided_at = greatest(clock_timestamp(), rate_change_outbox.decided_at)`;
 }
 
 export async function getRateChange(
@@ -31,7 +36,7 @@ export async function getRateChange(
   const [row] = await sql<OwedRateChange[]>`
     select subscription_id as "subscriptionId", rate_minor_per_minute as "rateMinorPerMinute",
       version, delivered_version as "deliveredVersion",
-      (extract(epoch from decided_at) * 1000)::bigint as "decidedAtMs"
+      (extract(epoch from decided_at) * 1000)::float8 as "decidedAtMs"
     from rate_change_outbox where subscription_id = ${subscriptionId}`;
   return row ?? null;
 }
@@ -78,11 +83,11 @@ export async function dropRateChange(sql: AnySql, subscriptionId: string): Promi
 }
 
 /**
- * Now on Postgres's clock (epoch ms): the decision time of a rate set through the API, comparable
+ * Now on Postgres's clock (epoch ms to the microsecond): the decision time of a rate set through the API, comparable
  * with the `decided_at` of the rates queued here whichever API process wrote them.
  */
 export async function databaseNowMs(sql: AnySql): Promise<number> {
   const [row] = await sql<{ ms: number }[]>`
-    select (extract(epoch from clock_timestamp()) * 1000)::bigint as ms`;
+    select (extract(epoch from clock_timestamp()) * 1000)::float8 as ms`;
   return row!.ms;
 }

@@ -277,6 +277,29 @@ describe('changes to a running subscription', () => {
     await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
   });
 
+  it('of two client rate changes, the one committed last is decided last', async () => {
+    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+    await waitForRequests(h.api, sub.id, 1);
+    // A begins first but queues its 30 after B (begun later) queued and committed 35: the rate
+    // owed is A's, and it must count as decided after B's, or the workflow would ignore it.
+    let decidedB = 0;
+    await h.db.sql.begin(async (a) => {
+      await a`select 1`;
+      await new Promise((r) => setTimeout(r, 20));
+      await h.db.sql.begin((b) => queueRateChange(b, sub.id, '35'));
+      decidedB = (await getRateChange(h.db.sql, sub.id))!.decidedAtMs;
+      await queueRateChange(a, sub.id, '30');
+    });
+    const owed = (await getRateChange(h.db.sql, sub.id))!;
+    expect(owed.rateMinorPerMinute).toBe('30');
+    expect(owed.decidedAtMs).toBeGreaterThan(decidedB);
+    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    // Ended: its owed rate is dropped (not left for the next test's sweep).
+    await deliverRateChange({ sql: h.db.sql, temporal: h.env.client }, sub.id);
+  });
+
   it('a rate change racing a subscription start is not lost: the start takes the committed rate', async () => {
     const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
     const client = await createClient(h.api, { rateMinorPerMinute: '25' });
