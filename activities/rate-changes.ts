@@ -4,61 +4,55 @@
  * transaction that changes the client row and delivers it right after commit; when that fails
  * (Temporal unreachable, the worker far behind), the sweeper next to every worker delivers it.
  *
- * Deliveries may overlap (the API's, a sweeper's) and land out of order, so each one, after its
- * update landed, checks that the rate it sent is still the latest queued; if not, it sends the
- * latest too, since its own may have landed after it. The last update to land is therefore the
- * latest rate. The workflow takes the same change twice as one, and ignores a rate decided
- * before the one it has (e.g. the subscription's own rate, changed while this one was owed).
+ * Deliveries may overlap (the API's, a sweeper's) and land out of order: each carries when its
+ * rate was decided, and the workflow ignores a rate decided before the one it has (an older
+ * client rate, or the subscription's own rate changed while this one was owed), so the latest
+ * rate wins in any order. A delivery marks only its own version delivered: a newer rate queued
+ * meanwhile stays owed until its own delivery (or the sweeper's). The workflow takes the same
+ * change twice as one.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { rejectionType, sendWhileRenewing } from '../lib/workflow-updates';
 import type { Sql } from '../db/client';
 import { dropRateChange, getRateChange, markRateDelivered } from '../db/queries/rate-changes';
+import { subscriptionIsLive } from '../db/queries/subscriptions';
 import { changeTermsUpdate, subscriptionWorkflowId } from '../workflows/definitions';
 
 /** How long one update may take before the delivery is left to the sweeper. */
 const UPDATE_DEADLINE_MS = 5_000;
-/** Newer rates chased after a delivery; past that, the newer rate's own delivery sends it. */
-const MAX_ROUNDS = 5;
 
 /** Delivers the rate owed to the subscription's workflow, if any. */
 export async function deliverRateChange(
   deps: { sql: Sql; temporal: Client },
   subscriptionId: string,
 ): Promise<void> {
-  const handle = deps.temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const owed = await getRateChange(deps.sql, subscriptionId);
-    // Already delivered by another: nothing to do, unless this delivery sent an older rate.
-    if (!owed || (round === 0 && owed.version === owed.deliveredVersion)) return;
-    try {
-      await sendWhileRenewing(() =>
-        deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-          handle.executeUpdate(changeTermsUpdate, {
+  const owed = await getRateChange(deps.sql, subscriptionId);
+  // Already delivered by another: nothing to do.
+  if (!owed || owed.version === owed.deliveredVersion) return;
+  try {
+    await sendWhileRenewing(() =>
+      deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        deps.temporal.workflow
+          .getHandle(subscriptionWorkflowId(subscriptionId))
+          .executeUpdate(changeTermsUpdate, {
             args: [
               { rateMinorPerMinute: owed.rateMinorPerMinute, rateDecidedAtMs: owed.decidedAtMs },
             ],
           }),
-        ),
-      );
-    } catch (err) {
-      // Canceled or blocked meanwhile (or ended and gone): there is nothing left to change. A
-      // workflow not found whose row is live was not started yet: the next sweep delivers.
-      const type = rejectionType(err);
-      const ended =
-        type === 'SubscriptionCanceled' ||
-        type === 'SubscriptionBlocked' ||
-        (err instanceof WorkflowNotFoundError && !(await isLive(deps.sql, subscriptionId)));
-      if (!ended) throw err;
-      return dropRateChange(deps.sql, subscriptionId);
-    }
-    if (await markRateDelivered(deps.sql, subscriptionId, owed.version)) return;
+      ),
+    );
+  } catch (err) {
+    // Canceled or blocked meanwhile (or ended and gone): there is nothing left to change. A
+    // workflow not found whose row is live was not started yet: the next sweep delivers.
+    const type = rejectionType(err);
+    const ended =
+      type === 'SubscriptionCanceled' ||
+      type === 'SubscriptionBlocked' ||
+      (err instanceof WorkflowNotFoundError &&
+        !(await subscriptionIsLive(deps.sql, subscriptionId)));
+    if (!ended) throw err;
+    return dropRateChange(deps.sql, subscriptionId);
   }
-}
-
-async function isLive(sql: Sql, subscriptionId: string): Promise<boolean> {
-  const rows = await sql`
-    select 1 from subscriptions where id = ${subscriptionId} and status <> 'canceled'`;
-  return rows.length > 0;
+  await markRateDelivered(deps.sql, subscriptionId, owed.version);
 }

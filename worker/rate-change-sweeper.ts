@@ -10,6 +10,7 @@ import { deliverRateChange } from '../activities/rate-changes';
 import type { Sql } from '../db/client';
 import { claimOwedRateChanges } from '../db/queries/rate-changes';
 import type { Logger } from '../lib/logger';
+import { handleEach } from './sweeper';
 
 /** Delivers rate changes owed for a while; returns how many it delivered. */
 export async function sweepRateChanges(
@@ -21,14 +22,10 @@ export async function sweepRateChanges(
     olderThanMs: o.olderThanMs ?? 30_000,
     limit: o.limit ?? 100,
   });
-  let delivered = 0;
-  for (const subscriptionId of owed) {
-    try {
-      await deliverRateChange({ sql, temporal }, subscriptionId);
-      delivered += 1;
-    } catch (err) {
-      o.log?.warn({ err, subscriptionId }, 'rate change not delivered; next round retries');
-    }
-  }
-  return delivered;
+  return handleEach(
+    owed,
+    (subscriptionId) => deliverRateChange({ sql, temporal }, subscriptionId),
+    (subscriptionId, err) =>
+      o.log?.warn({ err, subscriptionId }, 'rate change not delivered; next round retries'),
+  );
 }

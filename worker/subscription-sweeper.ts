@@ -12,6 +12,7 @@ import { periodAt } from '../billing/periods';
 import type { Sql } from '../db/client';
 import { listUnstartedSubscriptions, markWorkflowStarted } from '../db/queries/subscriptions';
 import type { Logger } from '../lib/logger';
+import { handleEach } from './sweeper';
 
 export interface SubscriptionSweepOptions {
   /** A row this old with no recorded start was left behind (the API records it in moments). */
@@ -35,19 +36,17 @@ export async function sweepSubscriptionStarts(
     olderThanMs: o.olderThanMs ?? 60_000,
     limit: o.limit ?? 100,
   });
-  let started = 0;
-  for (const row of rows) {
-    const startAtMs = row.startAt.getTime();
-    const late = periodAt(startAtMs, row.terms, 0).endMs <= Date.now();
-    try {
+  // One row failing (e.g. its terms no longer valid) must not hold up the rows behind it.
+  return handleEach(
+    rows,
+    async (row) => {
+      const startAtMs = row.startAt.getTime();
+      const late = periodAt(startAtMs, row.terms, 0).endMs <= Date.now();
       await startSubscriptionWorkflow(temporal, row, late ? null : startAtMs);
       await markWorkflowStarted(sql, row.id);
-      started += 1;
       if (late) o.log?.warn({ subscriptionId: row.id }, 'unstarted subscription starts now');
-    } catch (err) {
-      // One row failing (e.g. its terms no longer valid) must not hold up the rows behind it.
-      o.log?.error({ err, subscriptionId: row.id }, 'could not start a subscription workflow');
-    }
-  }
-  return started;
+    },
+    (row, err) =>
+      o.log?.error({ err, subscriptionId: row.id }, 'could not start a subscription workflow'),
+  );
 }

@@ -1,6 +1,7 @@
 /**
- * Runs a sweep every `intervalMs` while `isRunning()`: one at a time, a failed round logged and
- * left to the next. The timer never keeps the process alive.
+ * What the sweepers next to every worker share: `startSweeper` runs a sweep every `intervalMs`
+ * while `isRunning()` (one at a time, a failed round logged and left to the next; the timer never
+ * keeps the process alive), and `handleEach` hands a round's rows over one by one.
  */
 import type { Logger } from '../lib/logger';
 
@@ -28,4 +29,25 @@ export function startSweeper(o: {
   }, o.intervalMs);
   timer.unref();
   return { stop: () => clearInterval(timer) };
+}
+
+/**
+ * Hands each item to `handle` in turn; one failing (reported to `failed`) does not hold up the
+ * items behind it. Returns how many were handled.
+ */
+export async function handleEach<T>(
+  items: T[],
+  handle: (item: T) => Promise<void>,
+  failed: (item: T, err: unknown) => void,
+): Promise<number> {
+  let handled = 0;
+  for (const item of items) {
+    try {
+      await handle(item);
+      handled += 1;
+    } catch (err) {
+      failed(item, err);
+    }
+  }
+  return handled;
 }

@@ -5,6 +5,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../../db/client';
+import { subscriptionIsLive } from '../../db/queries/subscriptions';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
 import { ApiError, type ErrorCode } from '../errors';
 import { SubscriptionRenewingError, sendWhileRenewing } from '../../lib/workflow-updates';
@@ -55,9 +56,7 @@ export async function updateSubscription<R>(
     return await sendWhileRenewing(() => send(handle));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      const [row] = await deps.sql<{ live: boolean }[]>`
-        select status <> 'canceled' as live from subscriptions where id = ${subscriptionId}`;
-      if (row?.live)
+      if (await subscriptionIsLive(deps.sql, subscriptionId))
         throw new ApiError('unavailable', 'the subscription is starting; try again in a minute');
     }
     return toApiError(err);

@@ -62,19 +62,17 @@ export async function claimOwedRateChanges(
 }
 
 /**
- * Records that `version` reached the workflow; false when a newer rate was queued meanwhile
- * (the delivery that sent `version` must then send the newer one too).
+ * Records that `version` reached the workflow; nothing when a newer rate was queued meanwhile
+ * (it stays owed: its own delivery, or the sweeper's, sends it).
  */
 export async function markRateDelivered(
   sql: AnySql,
   subscriptionId: string,
   version: number,
-): Promise<boolean> {
-  const rows = await sql`
+): Promise<void> {
+  await sql`
     update rate_change_outbox set delivered_version = ${version}
-    where subscription_id = ${subscriptionId} and version = ${version}
-    returning 1`;
-  return rows.length === 1;
+    where subscription_id = ${subscriptionId} and version = ${version}`;
 }
 
 /** Forgets the subscription's owed rate (it ended: nothing left to change). */
@@ -83,8 +81,8 @@ export async function dropRateChange(sql: AnySql, subscriptionId: string): Promi
 }
 
 /**
- * Now on Postgres's clock (epoch ms to the microsecond): the decision time of a rate set through the API, comparable
- * with the `decided_at` of the rates queued here whichever API process wrote them.
+ * Now on Postgres's clock (epoch ms to the microsecond): the decision time of a rate set through
+ * the API, comparable with the `decided_at` of the rates queued here by any API process.
  */
 export async function databaseNowMs(sql: AnySql): Promise<number> {
   const [row] = await sql<{ ms: number }[]>`

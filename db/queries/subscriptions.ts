@@ -63,6 +63,12 @@ export async function insertSubscription(
   return row!;
 }
 
+/** Whether the subscription's row is live (not canceled); false when there is none. */
+export async function subscriptionIsLive(sql: AnySql, id: string): Promise<boolean> {
+  const rows = await sql`select 1 from subscriptions where id = ${id} and status <> 'canceled'`;
+  return rows.length > 0;
+}
+
 /** Records that the subscription's workflow was started (or found already running). */
 export async function markWorkflowStarted(sql: AnySql, id: string): Promise<void> {
   await sql`

@@ -35,6 +35,23 @@ import {
 
 const h = useHarness();
 
+/** A running subscription billing usage at its client's rate of 25, its first request issued. */
+async function rateSubscription() {
+  const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
+  const client = await createClient(h.api, { rateMinorPerMinute: '25' });
+  const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
+  const [first] = await waitForRequests(h.api, sub.id, 1);
+  return { client, sub, first: first! };
+}
+
+/** How many `subscription.change_scheduled` events the subscription has. */
+async function scheduledChanges(subscriptionId: string) {
+  const [row] = await h.db.sql<{ n: number }[]>`
+    select count(*)::int as n from events
+    where type = 'subscription.change_scheduled' and subject_id = ${subscriptionId}`;
+  return row!.n;
+}
+
 async function payAll(subscriptionId: string) {
   for (const r of await requestsOf(h.api, subscriptionId))
     if (r.status === 'pending') expect((await mark(h.api, r.id, 'paid')).status).toBe(200);
@@ -140,10 +157,7 @@ describe('changes to a running subscription', () => {
   });
 
   it('a client rate change reaches the running subscription from its next period', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    await waitForRequests(h.api, sub.id, 1);
+    const { client, sub } = await rateSubscription();
     // Through an API whose Temporal does not answer, the client still changes, and the rate is
     // owed to the subscription in the same transaction: the worker's sweeper delivers it.
     const cut = createApp({
@@ -188,10 +202,7 @@ describe('changes to a running subscription', () => {
     // Delivered twice (two sweepers, or the API racing one): the workflow takes it once.
     await h.db.sql`update rate_change_outbox set delivered_version = 0`;
     expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(1);
-    const [scheduled] = await h.db.sql`
-      select count(*)::int as n from events
-      where type = 'subscription.change_scheduled' and subject_id = ${sub.id}`;
-    expect(scheduled!.n).toBe(1);
+    expect(await scheduledChanges(sub.id)).toBe(1);
 
     // With Temporal up, the clients route tells the subscription before it answers.
     const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
@@ -209,10 +220,7 @@ describe('changes to a running subscription', () => {
   });
 
   it('rate deliveries landing out of order end on the latest rate', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    await waitForRequests(h.api, sub.id, 1);
+    const { sub } = await rateSubscription();
     await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '28'));
     // Delivery A of 28 is slow: before its update lands, 30 is queued and delivered (B), so A's
     // 28 lands after B's 30.
@@ -230,7 +238,7 @@ describe('changes to a running subscription', () => {
       },
     } as unknown as Client;
     await deliverRateChange({ sql: h.db.sql, temporal: slow }, sub.id);
-    // A saw that 28 was no longer the latest and sent 30 again: the workflow ends on 30.
+    // A's 28 landed last but was decided before 30: the workflow ignores it and ends on 30.
     expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('30');
     expect(await getRateChange(h.db.sql, sub.id)).toMatchObject({
       version: 2,
@@ -249,10 +257,7 @@ describe('changes to a running subscription', () => {
   });
 
   it('a client rate owed from before a change of the subscription\u2019s own rate does not override it', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    await waitForRequests(h.api, sub.id, 1);
+    const { client, sub } = await rateSubscription();
     // A client rate of 28 is owed (its PATCH found Temporal unreachable) when the agency sets the
     // subscription's own rate to 40.
     await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '28'));
@@ -264,10 +269,7 @@ describe('changes to a running subscription', () => {
     // The sweeper delivers the older 28 afterwards: the workflow keeps 40, with no new event.
     expect(await sweepRateChanges(h.db.sql, h.env.client, { olderThanMs: 0 })).toBe(1);
     expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('40');
-    const [scheduled] = await h.db.sql`
-      select count(*)::int as n from events
-      where type = 'subscription.change_scheduled' and subject_id = ${sub.id}`;
-    expect(scheduled!.n).toBe(1);
+    expect(await scheduledChanges(sub.id)).toBe(1);
     // A client rate decided after it still reaches the subscription.
     const patched = await h.api.call('PATCH', `/v1/clients/${client.id}`, {
       rateMinorPerMinute: '45',
@@ -278,10 +280,7 @@ describe('changes to a running subscription', () => {
   });
 
   it('of two client rate changes, the one committed last is decided last', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    await waitForRequests(h.api, sub.id, 1);
+    const { sub } = await rateSubscription();
     // A begins first but queues its 30 after B (begun later) queued and committed 35: the rate
     // owed is A's, and it must count as decided after B's, or the workflow would ignore it.
     let decidedB = 0;
@@ -461,10 +460,7 @@ describe('changes to a running subscription', () => {
 
   // Last in the file: it moves the test server's clock past a period end.
   it('a rate delivered after the period ended applies from the period after', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    const [first] = await waitForRequests(h.api, sub.id, 1);
+    const { sub, first } = await rateSubscription();
     const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
     // Owed in period 0 (Temporal unreachable when the client changed), delivered in period 1.
     await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '30'));
