@@ -5,11 +5,12 @@
  * against the current workflow bundle, so a change that would break running workflows fails
  * `npm test`.
  *
- * Re-record (`npm run histories:record`) only when running workflows no longer matter (before a
- * first deployment, or after all of them finished); otherwise keep the old fixtures, make the
- * change replay-safe with `patched()`, and add new fixtures next to the old ones.
+ * Re-record everything (`npm run histories:record`) only when running workflows no longer
+ * matter (before a first deployment, or after all of them finished); otherwise keep the old
+ * fixtures, make the change replay-safe with `patched()`, and record only the new scenario next
+ * to them (`npm run histories:record -- <scenario>`): the other fixtures are left as they are.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -21,13 +22,17 @@ import { startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { createAgency } from '../db/queries/agencies';
 import { createLogger } from '../lib/logger';
+import { queueRateChange } from '../db/queries/rate-changes';
 import { registerSearchAttributes } from '../lib/temporal';
 import { createWorker } from '../worker/create-worker';
+import { sweepRateChanges } from '../worker/rate-change-sweeper';
 import { historyToFixture } from '../test/workflow/history-fixtures';
 import { testServerExecutable } from './tools';
 
 const outDir = fileURLToPath(new URL('../test/workflow/histories/', import.meta.url));
 const DAY = 86_400_000;
+/** Scenarios to record (all when none is named). */
+const only = new Set(process.argv.slice(2));
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const db = await startEmbeddedPostgres();
@@ -108,95 +113,155 @@ async function start(planFields: Record<string, unknown>, extra: Record<string, 
   return { sub, client };
 }
 
-const recorded: { name: string; workflowId: string }[] = [];
+/** A scenario drives one workflow through the API and returns its id. */
+const scenarios: { name: string; run: () => Promise<string> }[] = [];
 
-// 1. Monthly, coupon for 3 periods, paid on time, a rate change, two renewals, cancel at period end.
-{
-  const coupon = await call('POST', '/v1/coupons', {
-    name: 'Half',
-    kind: 'percent',
-    percentOff: '50',
-    duration: 'repeating',
-    durationPeriods: 3,
-  });
-  const { sub } = await start({}, { couponId: coupon.id });
-  await until(async () => (await requests(sub.id)).length === 1);
-  await payAll(sub.id);
-  await call('POST', `/v1/subscriptions/${sub.id}/change`, { rateMinorPerMinute: '40' });
-  for (let n = 2; n <= 3; n++) {
+// Monthly, coupon for 3 periods, paid on time, a rate change, two renewals, cancel at period end.
+scenarios.push({
+  name: 'monthly-coupon-rate-change-cancel-at-end',
+  async run() {
+    const coupon = await call('POST', '/v1/coupons', {
+      name: 'Half',
+      kind: 'percent',
+      percentOff: '50',
+      duration: 'repeating',
+      durationPeriods: 3,
+    });
+    const { sub } = await start({}, { couponId: coupon.id });
+    await until(async () => (await requests(sub.id)).length === 1);
+    await payAll(sub.id);
+    await call('POST', `/v1/subscriptions/${sub.id}/change`, { rateMinorPerMinute: '40' });
+    for (let n = 2; n <= 3; n++) {
+      const row = await call('GET', `/v1/subscriptions/${sub.id}`);
+      await sleepUntil(Date.parse(row.currentPeriodEnd));
+      await until(async () => (await requests(sub.id)).length === n);
+      await payAll(sub.id);
+    }
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'period_end' });
+    const row = await call('GET', `/v1/subscriptions/${sub.id}`);
+    await sleepUntil(Date.parse(row.currentPeriodEnd) + DAY);
+    await until(
+      async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'canceled',
+    );
+    return sub.workflowId;
+  },
+});
+
+// Dunning: overdue, past due, blocked, paid while blocked, canceled now.
+scenarios.push({
+  name: 'dunning-blocked-paid-canceled',
+  async run() {
+    const { sub } = await start({ flatFeeMinor: 3000 });
+    await until(async () => (await requests(sub.id)).length === 1);
+    const [first] = await requests(sub.id);
+    await sleepUntil(Date.parse(first.graceEndsAt));
+    await until(
+      async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'blocked',
+    );
+    await payAll(sub.id);
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now', reason: 'blocked' });
+    return sub.workflowId;
+  },
+});
+
+// Past due then paid back to active; weekly, a plan switch to monthly, failed then paid.
+scenarios.push({
+  name: 'weekly-failed-paid-plan-switch',
+  async run() {
+    const monthly = await call('POST', '/v1/plans', {
+      name: 'Monthly',
+      currency: 'USD',
+      flatFeeMinor: 9900,
+      rhythm: 'month',
+    });
+    const { sub } = await start({ flatFeeMinor: 1500, rhythm: 'week', dueDays: 3, graceDays: 3 });
+    await until(async () => (await requests(sub.id)).length === 1);
+    const [first] = await requests(sub.id);
+    await call('POST', `/v1/payment-requests/${first.id}/mark`, { status: 'failed' });
+    await sleepUntil(Date.parse(first.dueAt));
+    await until(
+      async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'past_due',
+    );
+    await payAll(sub.id);
+    await call('POST', `/v1/subscriptions/${sub.id}/change`, { planId: monthly.id });
+    await sleepUntil(
+      Date.parse((await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodEnd),
+    );
+    await until(async () => (await requests(sub.id)).length === 2);
+    // Past the hand-over to the next run: the rest happens in run 1.
+    await env.sleep('2 hours');
+    await payAll(sub.id);
+    await call('DELETE', `/v1/subscriptions/${sub.id}/coupon`);
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    return sub.workflowId;
+  },
+});
+
+// Scheduled start, canceled before it starts.
+scenarios.push({
+  name: 'scheduled-canceled-before-start',
+  async run() {
+    const { sub } = await start(
+      {},
+      { startAt: new Date((await env.currentTimeMs()) + 5 * DAY).toISOString() },
+    );
+    await until(
+      async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodStart !== null,
+    );
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    return sub.workflowId;
+  },
+});
+
+// A client rate owed from before a change of the subscription's own rate arrives late and is
+// ignored (patched 'rate-decided-at'); a client rate decided afterwards applies from the next
+// period; one renewal at that rate, then cancel now.
+scenarios.push({
+  name: 'stale-client-rate-ignored',
+  async run() {
+    const { sub, client } = await start({});
+    await until(async () => (await requests(sub.id)).length === 1);
+    await payAll(sub.id);
+    // Owed as if its PATCH had found Temporal unreachable; the subscription's own rate follows.
+    await sql.begin((tx) => queueRateChange(tx, sub.id, '28'));
+    await call('POST', `/v1/subscriptions/${sub.id}/change`, { rateMinorPerMinute: '40' });
+    if ((await sweepRateChanges(sql, env.client, { olderThanMs: 0 })) !== 1)
+      throw new Error('the owed rate was not delivered');
+    await call('PATCH', `/v1/clients/${client.id}`, { rateMinorPerMinute: '45' });
     const row = await call('GET', `/v1/subscriptions/${sub.id}`);
     await sleepUntil(Date.parse(row.currentPeriodEnd));
-    await until(async () => (await requests(sub.id)).length === n);
+    await until(async () => (await requests(sub.id)).length === 2);
     await payAll(sub.id);
-  }
-  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'period_end' });
-  const row = await call('GET', `/v1/subscriptions/${sub.id}`);
-  await sleepUntil(Date.parse(row.currentPeriodEnd) + DAY);
-  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'canceled');
-  recorded.push({ name: 'monthly-coupon-rate-change-cancel-at-end', workflowId: sub.workflowId });
-}
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    return sub.workflowId;
+  },
+});
 
-// 2. Dunning: overdue, past due, blocked, paid while blocked, canceled now.
-{
-  const { sub } = await start({ flatFeeMinor: 3000 });
-  await until(async () => (await requests(sub.id)).length === 1);
-  const [first] = await requests(sub.id);
-  await sleepUntil(Date.parse(first.graceEndsAt));
-  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'blocked');
-  await payAll(sub.id);
-  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now', reason: 'blocked' });
-  recorded.push({ name: 'dunning-blocked-paid-canceled', workflowId: sub.workflowId });
-}
+// A webhook delivery with a retry (the access changes of the scenarios above queued several).
+scenarios.push({
+  name: 'webhook-delivery-retried',
+  async run() {
+    const [row] = await sql<{ id: string }[]>`
+      select id from webhook_deliveries where status = 'delivered' and attempts > 1 limit 1`;
+    if (!row) throw new Error('no delivery with a retry to record');
+    return `webhook-${row.id}`;
+  },
+});
 
-// 3. Past due then paid back to active; weekly, a plan switch to monthly, failed then paid.
-{
-  const monthly = await call('POST', '/v1/plans', {
-    name: 'Monthly',
-    currency: 'USD',
-    flatFeeMinor: 9900,
-    rhythm: 'month',
-  });
-  const { sub } = await start({ flatFeeMinor: 1500, rhythm: 'week', dueDays: 3, graceDays: 3 });
-  await until(async () => (await requests(sub.id)).length === 1);
-  const [first] = await requests(sub.id);
-  await call('POST', `/v1/payment-requests/${first.id}/mark`, { status: 'failed' });
-  await sleepUntil(Date.parse(first.dueAt));
-  await until(async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'past_due');
-  await payAll(sub.id);
-  await call('POST', `/v1/subscriptions/${sub.id}/change`, { planId: monthly.id });
-  await sleepUntil(Date.parse((await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodEnd));
-  await until(async () => (await requests(sub.id)).length === 2);
-  // Past the hand-over to the next run: the rest happens in run 1.
-  await env.sleep('2 hours');
-  await payAll(sub.id);
-  await call('DELETE', `/v1/subscriptions/${sub.id}/coupon`);
-  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
-  recorded.push({ name: 'weekly-failed-paid-plan-switch', workflowId: sub.workflowId });
-}
-
-// 4. Scheduled start, canceled before it starts.
-{
-  const { sub } = await start(
-    {},
-    { startAt: new Date((await env.currentTimeMs()) + 5 * DAY).toISOString() },
+const unknown = [...only].filter((n) => !scenarios.some((s) => s.name === n));
+if (unknown.length > 0)
+  throw new Error(
+    `no scenario ${unknown.join(', ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`,
   );
-  await until(
-    async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).currentPeriodStart !== null,
-  );
-  await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
-  recorded.push({ name: 'scheduled-canceled-before-start', workflowId: sub.workflowId });
-}
+const recorded: { name: string; workflowId: string }[] = [];
+for (const { name, run } of scenarios)
+  if (only.size === 0 || only.has(name)) recorded.push({ name, workflowId: await run() });
 
-// 5. A webhook delivery with a retry (the access changes above queued several).
-{
-  const [row] = await sql<{ id: string }[]>`
-    select id from webhook_deliveries where status = 'delivered' and attempts > 1 limit 1`;
-  if (!row) throw new Error('no delivery with a retry to record');
-  recorded.push({ name: 'webhook-delivery-retried', workflowId: `webhook-${row.id}` });
-}
-
-await rm(outDir, { recursive: true, force: true });
+// Everything is re-recorded, or only the scenarios named (their old runs go, the rest stay).
+if (only.size === 0) await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
+for (const file of await readdir(outDir))
+  if (only.has(file.replace(/\.run\d+\.json$/, ''))) await rm(`${outDir}${file}`);
 for (const { name, workflowId } of recorded) {
   const description = await env.client.workflow.getHandle(workflowId).describe();
   let runId: string | undefined = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;

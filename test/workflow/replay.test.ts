@@ -4,16 +4,29 @@
  * the middle, a reordered timer, a removed handler) fails here, before it reaches a worker.
  * Fixtures are recorded by `npm run histories:record` (scripts/record-histories.ts).
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { loadFixtures } from './history-fixtures';
 
+const workflowsDir = new URL('../../workflows/', import.meta.url);
+
+/** The ids of every `patched('...')` / `deprecatePatch('...')` in the workflow code. */
+async function patchIdsInCode(): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const file of await readdir(workflowsDir)) {
+    const code = await readFile(new URL(file, workflowsDir), 'utf8');
+    for (const m of code.matchAll(/(?:patched|deprecatePatch)\('([^']+)'\)/g)) ids.add(m[1]!);
+  }
+  return [...ids].sort();
+}
+
 describe('replay of recorded histories', () => {
   it('every fixture replays deterministically with the current workflow code', async () => {
     const fixtures = await loadFixtures();
     // Both workflow types, several runs of continue-as-new chains.
-    expect(fixtures.length).toBeGreaterThanOrEqual(8);
+    expect(fixtures.length).toBeGreaterThanOrEqual(9);
     expect(fixtures.some((f) => f.workflowId.startsWith('webhook-'))).toBe(true);
     const failures: string[] = [];
     let replayed = 0;
@@ -26,5 +39,21 @@ describe('replay of recorded histories', () => {
     }
     expect(failures).toEqual([]);
     expect(replayed).toBe(fixtures.length);
+  });
+
+  it('every patch in the workflow code has a fixture that took its new branch', async () => {
+    // A patch's marker is recorded when the patched branch runs: without such a fixture, a later
+    // change to that branch could break running workflows and no replay would notice.
+    const recorded = new Set<string>();
+    for (const { history } of await loadFixtures())
+      for (const e of history.events ?? []) {
+        const marker = e.markerRecordedEventAttributes;
+        if (marker?.markerName !== 'core_patch') continue;
+        for (const p of marker.details?.['patch-data']?.payloads ?? [])
+          recorded.add((JSON.parse(Buffer.from(p.data!).toString('utf8')) as { id: string }).id);
+      }
+    const inCode = await patchIdsInCode();
+    expect(inCode).toContain('rate-decided-at');
+    expect(inCode.filter((id) => !recorded.has(id))).toEqual([]);
   });
 });
