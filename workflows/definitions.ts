@@ -69,7 +69,11 @@ export interface OpenRequest {
   id: string;
   periodIndex: number;
   status: RequestStatus;
-  totalMinor: number;
+  /**
+   * Null while the request is being issued (a renewal under way: its usage lines wait for the
+   * closed period's count); a query then shows the request without inventing an amount.
+   */
+  totalMinor: number | null;
   dueAtMs: number;
   graceEndsAtMs: number;
 }

@@ -456,12 +456,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       issuedAtMs,
       ...deadlines(issuedAtMs, shape.terms),
     };
-    // Open at once (its amount still unknown): the agency may mark it as soon as it is readable.
+    // Open at once, its amount unknown (null) until the activity has counted the closed period:
+    // the agency may mark it as soon as it is readable.
     const open: OpenRequest = {
       id: request.requestId,
       periodIndex: shape.next.index,
       status: 'pending',
-      totalMinor: 0,
+      totalMinor: null,
       dueAtMs: request.dueAtMs,
       graceEndsAtMs: request.graceEndsAtMs,
     };

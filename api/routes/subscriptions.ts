@@ -85,7 +85,10 @@ const LiveSchema = z
         id: z.string(),
         periodIndex: z.number().int(),
         status: z.string(),
-        totalMinor: z.number().int(),
+        totalMinor: z.number().int().nullable().openapi({
+          description:
+            'null while the request is being issued (a renewal counting the closed period)',
+        }),
         dueAt: Timestamp,
         graceEndsAt: Timestamp,
       }),

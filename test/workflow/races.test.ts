@@ -93,7 +93,7 @@ afterAll(async () => {
 });
 
 let n = 0;
-async function startSubscription() {
+async function startSubscription(workflowTaskTimeout?: string) {
   const id = `sub_race${++n}`;
   const input: SubscriptionInput = {
     subscriptionId: id,
@@ -108,7 +108,12 @@ async function startSubscription() {
   };
   const handle = await env.client.workflow.start<typeof subscriptionWorkflow>(
     'subscriptionWorkflow',
-    { taskQueue: TASK_QUEUE, workflowId: `subscription-${id}`, args: [input] },
+    {
+      taskQueue: TASK_QUEUE,
+      workflowId: `subscription-${id}`,
+      args: [input],
+      ...(workflowTaskTimeout ? { workflowTaskTimeout } : {}),
+    },
   );
   await waitFor(async () => (await handle.query(stateQuery)).status === 'active', 'active');
   return { id, handle };
@@ -140,6 +145,37 @@ describe('handlers during a renewal', () => {
     const last = commits.at(-1)!;
     expect(last.mirror.status).toBe('canceled');
     expect(last.events.map((e) => e.type)).toContain('subscription.canceled');
+  });
+
+  it('the renewal\u2019s request shows no amount until it is issued', async () => {
+    // The renewal runs as a local activity: its workflow task stays open meanwhile and a query
+    // waits for the task's heartbeats (16 s with the default 10 s task timeout, measured); a
+    // short task timeout keeps that wait short.
+    const { handle } = await startSubscription('2s');
+    // Paid, so the subscription is still billable at the period end.
+    const [first] = (await handle.query(stateQuery)).openRequests;
+    await handle.executeUpdate(recordPaymentUpdate, {
+      args: [{ requestId: first!.id, status: 'paid' }],
+    });
+    const sleeping = await holdRenewal(handle);
+    const renewal = renewals.at(-1)!;
+    const during = (await handle.query(stateQuery)).openRequests.find(
+      (r) => r.id === renewal.request.requestId,
+    );
+    expect(during).toMatchObject({ periodIndex: 1, status: 'pending', totalMinor: null });
+    gate!.open();
+    await sleeping;
+    await waitFor(async () => {
+      const r = (await handle.query(stateQuery)).openRequests.find(
+        (o) => o.id === renewal.request.requestId,
+      );
+      return r?.totalMinor != null;
+    }, 'issued');
+    const issued = (await handle.query(stateQuery)).openRequests.find(
+      (r) => r.id === renewal.request.requestId,
+    );
+    expect(issued!.totalMinor).toBe(terms.flatFeeMinor);
+    await handle.executeUpdate(cancelUpdate, { args: [{ when: 'now' }] });
   });
 
   it('a usage signal during the renewal is folded by the next run', async () => {
