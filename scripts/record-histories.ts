@@ -31,8 +31,22 @@ import { testServerExecutable } from './tools';
 
 const outDir = fileURLToPath(new URL('../test/workflow/histories/', import.meta.url));
 const DAY = 86_400_000;
-/** Scenarios to record (all when none is named). */
+const SCENARIOS = [
+  'monthly-coupon-rate-change-cancel-at-end',
+  'dunning-blocked-paid-canceled',
+  'weekly-failed-paid-plan-switch',
+  'scheduled-canceled-before-start',
+  'stale-client-rate-ignored',
+  'webhook-delivery-retried',
+] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+/** Scenarios to record (all when none is named), checked before anything starts. */
 const only = new Set(process.argv.slice(2));
+const unknown = [...only].filter((n) => !SCENARIOS.includes(n as ScenarioName));
+if (unknown.length > 0) {
+  console.error(`no scenario ${unknown.join(', ')}; scenarios: ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const db = await startEmbeddedPostgres();
@@ -113,8 +127,11 @@ async function start(planFields: Record<string, unknown>, extra: Record<string, 
   return { sub, client };
 }
 
-/** A scenario drives one workflow through the API and returns its id. */
-const scenarios: { name: string; run: () => Promise<string> }[] = [];
+/**
+ * A scenario drives one workflow through the API and returns its id; `needs`: scenarios run
+ * before it for what they leave behind (run, not recorded, when only this one is named).
+ */
+const scenarios: { name: ScenarioName; needs?: ScenarioName[]; run: () => Promise<string> }[] = [];
 
 // Monthly, coupon for 3 periods, paid on time, a rate change, two renewals, cancel at period end.
 scenarios.push({
@@ -214,8 +231,8 @@ scenarios.push({
 });
 
 // A client rate owed from before a change of the subscription's own rate arrives late and is
-// ignored (patched 'rate-decided-at'); a client rate decided afterwards applies from the next
-// period; one renewal at that rate, then cancel now.
+// ignored (patched 'rate-decided-at'); a client rate decided afterwards is scheduled for the next
+// period; one renewal (no usage: the flat fee), then cancel now.
 scenarios.push({
   name: 'stale-client-rate-ignored',
   async run() {
@@ -237,9 +254,11 @@ scenarios.push({
   },
 });
 
-// A webhook delivery with a retry (the access changes of the scenarios above queued several).
+// A webhook delivery with a retry: the receiver refuses the first delivery, of the access
+// changes the dunning scenario queues.
 scenarios.push({
   name: 'webhook-delivery-retried',
+  needs: ['dunning-blocked-paid-canceled'],
   async run() {
     const [row] = await sql<{ id: string }[]>`
       select id from webhook_deliveries where status = 'delivered' and attempts > 1 limit 1`;
@@ -248,14 +267,19 @@ scenarios.push({
   },
 });
 
-const unknown = [...only].filter((n) => !scenarios.some((s) => s.name === n));
-if (unknown.length > 0)
-  throw new Error(
-    `no scenario ${unknown.join(', ')}; scenarios: ${scenarios.map((s) => s.name).join(', ')}`,
-  );
+const missing = SCENARIOS.filter((n) => !scenarios.some((s) => s.name === n));
+if (missing.length > 0) throw new Error(`no run for scenario ${missing.join(', ')}`);
+const wanted = new Set(
+  scenarios
+    .filter((s) => only.size === 0 || only.has(s.name))
+    .flatMap((s) => [s.name, ...(s.needs ?? [])]),
+);
 const recorded: { name: string; workflowId: string }[] = [];
-for (const { name, run } of scenarios)
-  if (only.size === 0 || only.has(name)) recorded.push({ name, workflowId: await run() });
+for (const { name, run } of scenarios) {
+  if (!wanted.has(name)) continue;
+  const workflowId = await run();
+  if (only.size === 0 || only.has(name)) recorded.push({ name, workflowId });
+}
 
 // Everything is re-recorded, or only the scenarios named (their old runs go, the rest stay).
 if (only.size === 0) await rm(outDir, { recursive: true, force: true });

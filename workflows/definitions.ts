@@ -70,8 +70,9 @@ export interface OpenRequest {
   periodIndex: number;
   status: RequestStatus;
   /**
-   * Null while the request is being issued (a renewal under way: its usage lines wait for the
-   * closed period's count); a query then shows the request without inventing an amount.
+   * Null until the renewal that opens it has counted the closed period (its usage lines need
+   * that count); a query meanwhile shows the request without inventing an amount. Removed if
+   * nothing is issued.
    */
   totalMinor: number | null;
   dueAtMs: number;

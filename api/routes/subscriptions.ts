@@ -86,8 +86,7 @@ const LiveSchema = z
         periodIndex: z.number().int(),
         status: z.string(),
         totalMinor: z.number().int().nullable().openapi({
-          description:
-            'null while the request is being issued (a renewal counting the closed period)',
+          description: 'null until the renewal that opens it has counted the closed period',
         }),
         dueAt: Timestamp,
         graceEndsAt: Timestamp,

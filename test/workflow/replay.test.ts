@@ -12,12 +12,20 @@ import { loadFixtures } from './history-fixtures';
 
 const workflowsDir = new URL('../../workflows/', import.meta.url);
 
-/** The ids of every `patched('...')` / `deprecatePatch('...')` in the workflow code. */
+/**
+ * The ids of every `patched(...)` / `deprecatePatch(...)` call in the workflow code; a call
+ * whose id is not a string literal fails (this test could not check it).
+ */
 async function patchIdsInCode(): Promise<string[]> {
   const ids = new Set<string>();
-  for (const file of await readdir(workflowsDir)) {
+  for (const file of await readdir(workflowsDir, { recursive: true })) {
+    if (!file.endsWith('.ts')) continue;
     const code = await readFile(new URL(file, workflowsDir), 'utf8');
-    for (const m of code.matchAll(/(?:patched|deprecatePatch)\('([^']+)'\)/g)) ids.add(m[1]!);
+    for (const m of code.matchAll(/\b(?:patched|deprecatePatch)\(([^)]*)\)/g)) {
+      const literal = /^\s*(['"])([^'"]+)\1\s*$/.exec(m[1]!);
+      if (!literal) throw new Error(`${file}: patch id ${m[1]} is not a string literal`);
+      ids.add(literal[2]!);
+    }
   }
   return [...ids].sort();
 }
