@@ -9,6 +9,8 @@
  * matter (before a first deployment, or after all of them finished); otherwise keep the old
  * fixtures, make the change replay-safe with `patched()`, and record only the new scenario next
  * to them (`npm run histories:record -- <scenario>`): the other fixtures are left as they are.
+ * `legacy-*` fixtures were recorded by earlier workflow code (no scenario here records them): a
+ * scenario-only recording keeps them, a full re-recording drops them with everything else.
  */
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -26,7 +28,7 @@ import { queueRateChange } from '../db/queries/rate-changes';
 import { registerSearchAttributes } from '../lib/temporal';
 import { createWorker } from '../worker/create-worker';
 import { sweepRateChanges } from '../worker/rate-change-sweeper';
-import { historyToFixture } from '../test/workflow/history-fixtures';
+import { fixturesReplaced, historyToFixture } from '../test/workflow/history-fixtures';
 import { testServerExecutable } from './tools';
 
 const outDir = fileURLToPath(new URL('../test/workflow/histories/', import.meta.url));
@@ -232,7 +234,8 @@ scenarios.push({
 
 // A client rate owed from before a change of the subscription's own rate arrives late and is
 // ignored (patched 'rate-decided-at'); a client rate decided afterwards is scheduled for the next
-// period; one renewal (no usage: the flat fee), then cancel now.
+// period, and its redelivery taken once (the same patch); one renewal (no usage: the flat fee),
+// then cancel now.
 scenarios.push({
   name: 'stale-client-rate-ignored',
   async run() {
@@ -245,6 +248,10 @@ scenarios.push({
     if ((await sweepRateChanges(sql, env.client, { olderThanMs: 0 })) !== 1)
       throw new Error('the owed rate was not delivered');
     await call('PATCH', `/v1/clients/${client.id}`, { rateMinorPerMinute: '45' });
+    // Delivered again (a second sweeper): the same change, taken once.
+    await sql`update rate_change_outbox set delivered_version = 0 where subscription_id = ${sub.id}`;
+    if ((await sweepRateChanges(sql, env.client, { olderThanMs: 0 })) !== 1)
+      throw new Error('the redelivery did not happen');
     const row = await call('GET', `/v1/subscriptions/${sub.id}`);
     await sleepUntil(Date.parse(row.currentPeriodEnd));
     await until(async () => (await requests(sub.id)).length === 2);
@@ -281,11 +288,8 @@ for (const { name, run } of scenarios) {
   if (only.size === 0 || only.has(name)) recorded.push({ name, workflowId });
 }
 
-// Everything is re-recorded, or only the scenarios named (their old runs go, the rest stay).
-if (only.size === 0) await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
-for (const file of await readdir(outDir))
-  if (only.has(file.replace(/\.run\d+\.json$/, ''))) await rm(`${outDir}${file}`);
+for (const file of fixturesReplaced(await readdir(outDir), only)) await rm(`${outDir}${file}`);
 for (const { name, workflowId } of recorded) {
   const description = await env.client.workflow.getHandle(workflowId).describe();
   let runId: string | undefined = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;

@@ -597,10 +597,12 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       if (rateMinorPerMinute !== undefined && rateDecidedAtMs !== undefined)
         state.rateDecidedAtMs = rateDecidedAtMs;
       // The same change again (a rate redelivered from the outbox): nothing new to schedule.
+      // (Behind the same patch: histories recorded before it scheduled the change again.)
       if (
         prior &&
         (terms === undefined || terms === prior.terms) &&
-        (rateMinorPerMinute === undefined || rateMinorPerMinute === prior.rateMinorPerMinute)
+        (rateMinorPerMinute === undefined || rateMinorPerMinute === prior.rateMinorPerMinute) &&
+        patched('rate-decided-at')
       )
         return prior;
       const change: PendingChange = {

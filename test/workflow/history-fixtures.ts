@@ -34,3 +34,13 @@ export async function loadFixtures(
     })),
   );
 }
+
+/**
+ * The fixture files a recording replaces: every one when no scenario is named (a full
+ * re-recording), else only the runs (`<scenario>.run<n>.json`) of the scenarios named.
+ */
+export function fixturesReplaced(files: string[], named: ReadonlySet<string>): string[] {
+  const json = files.filter((f) => f.endsWith('.json'));
+  if (named.size === 0) return json;
+  return json.filter((f) => named.has(f.replace(/\.run\d+\.json$/, '')));
+}

@@ -1,5 +1,5 @@
 /**
- * Renewals on the time-skipping server, with exact amounts and dates: twelve MONTHLY periods,
+ * Renewals on the time-skipping server, with exact amounts and dates: twelve monthly periods,
  * a scheduled start, month-end clamping, weekly and yearly rhythms. Each period is one workflow
  * run (continue-as-new), whose history stays the same size however many periods have passed.
  */
@@ -58,7 +58,7 @@ async function runHistories(workflowId: string): Promise<History[]> {
 }
 
 describe('renewals', () => {
-  it('bills twelve MONTHLY periods, one request each, on the anchored dates', async () => {
+  it('bills twelve monthly periods, one request each, on the anchored dates', async () => {
     const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
     const client = await createClient(h.api);
     const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });

@@ -34,7 +34,7 @@ describe('replay of recorded histories', () => {
   it('every fixture replays deterministically with the current workflow code', async () => {
     const fixtures = await loadFixtures();
     // Both workflow types, several runs of continue-as-new chains.
-    expect(fixtures.length).toBeGreaterThanOrEqual(9);
+    expect(fixtures.length).toBeGreaterThanOrEqual(10);
     expect(fixtures.some((f) => f.workflowId.startsWith('webhook-'))).toBe(true);
     const failures: string[] = [];
     let replayed = 0;
