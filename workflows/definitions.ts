@@ -38,6 +38,27 @@ export const SEARCH_ATTRIBUTES = {
 /** Activity failures retrying cannot fix: listed as non-retryable on both sides. */
 export const DOMAIN_ERRORS = ['SubscriptionNotFound', 'WebhookDeliveryNotFound'] as const;
 
+/**
+ * Every reason a subscription workflow's update validators refuse a request (the failure's
+ * type). The workflow throws these; the API maps each to its HTTP error (api/errors); callers
+ * branch on them by name, never by a string literal of their own.
+ */
+export const Rejection = {
+  /** The period just ended and the renewal is running: send again a moment later. */
+  RenewalInProgress: 'RenewalInProgress',
+  SubscriptionCanceled: 'SubscriptionCanceled',
+  SubscriptionBlocked: 'SubscriptionBlocked',
+  RequestNotOpen: 'RequestNotOpen',
+  InvalidTransition: 'InvalidTransition',
+  InvalidStatus: 'InvalidStatus',
+  InvalidCancel: 'InvalidCancel',
+  InvalidChange: 'InvalidChange',
+  InvalidRate: 'InvalidRate',
+  CurrencyMismatch: 'CurrencyMismatch',
+  InvalidCoupon: 'InvalidCoupon',
+} as const;
+export type RejectionType = (typeof Rejection)[keyof typeof Rejection];
+
 export type SubscriptionStatus = 'scheduled' | 'active' | 'past_due' | 'blocked' | 'canceled';
 export type RequestStatus = 'pending' | 'paid' | 'overdue' | 'failed' | 'canceled';
 
