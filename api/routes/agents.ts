@@ -20,7 +20,7 @@ import {
 } from '../errors';
 import { newApp } from '../hono';
 import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from './resource-routes';
+import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

@@ -11,7 +11,8 @@ import { commonErrorResponses, invalidField, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, jsonBody, jsonResponse } from '../schemas';
-import { IncludeArchivedQuery, PackSchema, presentPack } from './packs';
+import { IncludeArchivedQuery } from '../resource-routes';
+import { PackSchema, presentPack } from '../presenters/pack';
 
 const AssignPackSchema = z.object({ packId: z.string().min(1).max(64) });
 

@@ -15,7 +15,7 @@ import {
 import { commonErrorResponses, invalidField, notFound } from '../errors';
 import { newApp } from '../hono';
 import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
 
 const PercentOff = z
   .string()

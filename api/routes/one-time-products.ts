@@ -11,7 +11,7 @@ import {
 import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
 import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
 
 const ProductFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

@@ -2,7 +2,7 @@
  * Add-on packs: minutes sold on top of a plan. Price changes reach future pack requests only
  * (a request copies the price when issued); a pack assigned to clients keeps its currency.
  */
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import {
   archivePack,
   countPackAssignments,
@@ -10,31 +10,12 @@ import {
   insertPack,
   listPacks,
   updatePack,
-  type PackRow,
 } from '../../db/queries/packs';
 import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
-import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
-
-const PackFieldsSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  minutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000_000)
-    .openapi({ description: 'Minutes credited to the client\u2019s wallet' }),
-  priceMinor: MinorAmount,
-  currency: Currency,
-});
-
-export const PackSchema = catalogEntrySchema(PackFieldsSchema, 'pack', 'Pack');
-
-export const presentPack = (p: PackRow) => presentCatalogEntry('pack', p);
-
-/** Client packs list with the same query. */
-export { IncludeArchivedQuery } from './resource-routes';
+import { IdParam, jsonBody, jsonResponse, updateSchemaOf } from '../schemas';
+import { catalogRoutes } from '../resource-routes';
+import { PackFieldsSchema, PackSchema, presentPack } from '../presenters/pack';
 
 const tags = ['packs'];
 

@@ -28,7 +28,7 @@ import {
   Rate,
   updateSchemaOf,
 } from '../schemas';
-import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from './resource-routes';
+import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
 
 const PlanFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

@@ -20,7 +20,7 @@ import {
 } from '../errors';
 import { newApp } from '../hono';
 import { IdParam, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from './resource-routes';
+import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
 
 const Permission = z.enum(['manage_billing']);
 

@@ -7,13 +7,13 @@
  * - a client's resource (agents, portal users): list and get under `/clients/{id}/...`.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AnySql } from '../../db/client';
-import { getClient } from '../../db/queries/clients';
-import { newId, type IdPrefix } from '../../lib/ids';
-import type { AppEnv } from '../context';
-import { commonErrorResponses, notFound } from '../errors';
-import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
+import type { AnySql } from '../db/client';
+import { getClient } from '../db/queries/clients';
+import { newId, type IdPrefix } from '../lib/ids';
+import type { AppEnv } from './context';
+import { commonErrorResponses, notFound } from './errors';
+import { PageQuerySchema, pageOf, pageSchema } from './pagination';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from './schemas';
 
 /**
  * What the handlers here use of Hono's context. zod-openapi types a handler from its route and
