@@ -1,6 +1,7 @@
 /** Set-up for the collection tests: clients through the API, requests straight through the queries. */
 import { expect } from 'vitest';
 import type { RequestDraft } from '../../billing/invoice';
+import type { CollectionRequest, Collector, PresentResult } from '../../collection/collector';
 import type { Sql } from '../../db/client';
 import { insertPaymentRequest, type NewRequest } from '../../db/queries/payment-requests';
 import type { TestApi } from './api';
@@ -74,4 +75,29 @@ export async function issueRequests(
     ids.push(request.id);
   }
   return ids;
+}
+
+/**
+ * A collector that records every call and answers with `answer` (which may throw); by default it
+ * presents, naming an invoice after the request.
+ */
+export function recordingCollector(
+  answer: (r: CollectionRequest, call: number) => Promise<PresentResult> = (r) =>
+    Promise.resolve({
+      status: 'presented',
+      externalId: `inv_${r.requestId}`,
+      hostedUrl: `https://pay.example/${r.requestId}`,
+    }),
+  name = 'recording',
+): Collector & { calls: CollectionRequest[]; callsFor(id: string): number } {
+  const calls: CollectionRequest[] = [];
+  return {
+    name,
+    calls,
+    callsFor: (id) => calls.filter((c) => c.requestId === id).length,
+    present(r) {
+      calls.push(r);
+      return answer(r, calls.length);
+    },
+  };
 }
