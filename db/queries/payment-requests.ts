@@ -2,6 +2,7 @@
 import type { LineDraft, RequestDraft } from '../../billing/invoice';
 import { newId } from '../../lib/ids';
 import type { AnySql, Sql } from '../client';
+import { queueCollection } from './collection';
 
 export type RequestType = 'cycle' | 'pack' | 'one_time';
 
@@ -80,8 +81,8 @@ function lineRow(requestId: string, position: number, line: LineDraft) {
 }
 
 /**
- * Inserts a request and its lines once per idempotency key; a retry returns the stored one.
- * `created` says whether this call wrote it.
+ * Inserts a request, its lines and its collection outbox row once per idempotency key; a retry
+ * returns the stored one. `created` says whether this call wrote it.
  */
 export async function insertPaymentRequest(
   sql: Sql,
@@ -96,18 +97,22 @@ export async function insertPaymentRequestIn(
   req: NewRequest,
 ): Promise<{ request: PaymentRequestRow; created: boolean }> {
   const id = req.id ?? newId('req');
+  // The request and its collection outbox row in one statement (see queueCollection).
   const inserted = await tx<{ id: string }[]>`
-    insert into payment_requests (
-      id, agency_id, client_id, subscription_id, type, period_index, status, currency,
-      subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
-      paid_at, idempotency_key)
-    values (
-      ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
-      ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
-      ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
-      ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
-    on conflict (idempotency_key) do nothing
-    returning id`;
+    with r as (
+      insert into payment_requests (
+        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
+        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
+        paid_at, idempotency_key)
+      values (
+        ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
+        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
+        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
+        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
+      on conflict (idempotency_key) do nothing
+      returning id),
+    o as (${queueCollection(tx, req)})
+    select id from r`;
   const created = inserted.length === 1;
   if (created && req.draft.lines.length > 0) {
     await tx`insert into payment_request_lines ${tx(req.draft.lines.map((l, i) => lineRow(id, i + 1, l)))}`;
@@ -119,8 +124,8 @@ export async function insertPaymentRequestIn(
 
 /**
  * insertPaymentRequestIn in one statement, for a caller that chose the id and needs nothing
- * back (the subscription workflow): request and lines, once per idempotency key. Returns whether
- * this call wrote it.
+ * back (the subscription workflow): request, lines and collection outbox row, once per
+ * idempotency key. Returns whether this call wrote it.
  */
 export async function insertRequestOnce(
   tx: AnySql,
@@ -149,7 +154,8 @@ export async function insertRequestOnce(
       from r, jsonb_to_recordset(${tx.json(lines as never)}) as v(position integer, kind text,
         description text, quantity numeric, unit_amount_minor numeric, amount_minor bigint,
         period_start timestamptz, period_end timestamptz, details jsonb)
-      returning 1)
+      returning 1),
+    o as (${queueCollection(tx, req)})
     select exists (select 1 from r) as created`;
   return row!.created;
 }
