@@ -9,18 +9,18 @@ import {
   insertPortalUser,
   listPortalUsers,
   type PortalUserRow,
-} from '../../db/queries/portal-users';
-import { newId } from '../../lib/ids';
+} from '../../../db/queries/portal-users';
+import { newId } from '../../../lib/ids';
 import {
   alreadyTaken,
   commonErrorResponses,
   conflictResponse,
   isUniqueViolation,
   notFound,
-} from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
+} from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, jsonBody, jsonResponse, Timestamp } from '../../schemas';
+import { clientResourceParams, clientResourceRoutes, requireClient } from '../../resource-routes';
 
 const Permission = z.enum(['manage_billing']);
 

@@ -8,8 +8,8 @@ import {
   listAgents,
   updateAgent,
   type AgentRow,
-} from '../../db/queries/agents';
-import { newId } from '../../lib/ids';
+} from '../../../db/queries/agents';
+import { newId } from '../../../lib/ids';
 import {
   alreadyTaken,
   ApiError,
@@ -17,10 +17,10 @@ import {
   conflictResponse,
   isUniqueViolation,
   notFound,
-} from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
+} from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
+import { clientResourceParams, clientResourceRoutes, requireClient } from '../../resource-routes';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
