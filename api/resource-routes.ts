@@ -4,14 +4,20 @@
  * registration is the order of the OpenAPI document):
  * - an agency catalog resource (plans, packs, coupons, one-time products): create, list (active
  *   only unless includeArchived), get and archive;
- * - a client's resource (agents, portal users): list and get under `/clients/{id}/...`.
+ * - a client's resource (agents, portal users): create, list and get under `/clients/{id}/...`.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnySql } from '../db/client';
 import { getClient } from '../db/queries/clients';
 import { newId, type IdPrefix } from '../lib/ids';
 import type { AppEnv } from './context';
-import { commonErrorResponses, notFound } from './errors';
+import {
+  commonErrorResponses,
+  conflictResponse,
+  isUniqueViolation,
+  notFound,
+  type ApiError,
+} from './errors';
 import { PageQuerySchema, pageOf, pageSchema } from './pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from './schemas';
 
@@ -55,9 +61,10 @@ function routeOf(app: OpenAPIHono<AppEnv>, tags: string[]) {
     status: 200 | 201,
     response: ReturnType<typeof jsonResponse>,
     handler: (c: never) => Promise<Response>,
+    more: RouteResponses = {},
   ) => {
     const { method, path, summary, request } = route;
-    const responses: RouteResponses = { [status]: response, ...commonErrorResponses };
+    const responses: RouteResponses = { [status]: response, ...commonErrorResponses, ...more };
     // In the order of the other routers' definitions: the document's keys follow it.
     const definition = { method, path, tags, summary, request, responses };
     app.openapi(createRoute(definition), handler as unknown as Handler);
@@ -217,6 +224,16 @@ export function clientResourceParams<K extends string>(param: K) {
   return IdParam.extend({ [param]: own } as Record<K, typeof own>);
 }
 
+/** The write's result; `taken()` is thrown instead when the write hit a unique constraint. */
+export async function unlessTaken<T>(write: Promise<T>, taken: () => ApiError): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw taken();
+    throw err;
+  }
+}
+
 /** The client, or a 404 naming it. */
 export async function requireClient(sql: AnySql, agencyId: string, id: string) {
   const client = await getClient(sql, agencyId, id);
@@ -247,6 +264,53 @@ export function clientResourceRoutes<K extends string, S extends z.ZodType, Row>
   const route = routeOf(app, r.tags);
 
   return {
+    /**
+     * POST {path}: a new entry for the client (a 404 when the client is not the agency's), its id
+     * prefixed `idPrefix`; a 409 from `taken` when the body collides with a unique constraint.
+     */
+    create<B extends z.ZodObject>(
+      summary: string,
+      o: {
+        body: B;
+        /** The 201 response's description. */
+        description: string;
+        idPrefix: IdPrefix;
+        insert(
+          sql: AnySql,
+          row: { id: string; agencyId: string; clientId: string } & z.output<B>,
+        ): Promise<Row>;
+        taken(body: z.output<B>, clientId: string): ApiError;
+      },
+    ) {
+      route(
+        {
+          method: 'post',
+          path: r.path,
+          summary,
+          request: { params: IdParam, body: jsonBody(o.body) },
+        },
+        201,
+        jsonResponse(r.schema, o.description),
+        async (c: RouteContext<IdPath, z.output<B>>) => {
+          const { id } = c.req.valid('param');
+          const body = c.req.valid('json');
+          const { sql } = c.var.deps;
+          await requireClient(sql, c.var.agencyId, id);
+          const row = await unlessTaken(
+            o.insert(sql, {
+              id: newId(o.idPrefix),
+              agencyId: c.var.agencyId,
+              clientId: id,
+              ...body,
+            }),
+            () => o.taken(body, id),
+          );
+          return c.json(present(row), 201);
+        },
+        conflictResponse,
+      );
+    },
+
     /** GET {path}: a 404 when the client is not the agency's. */
     list(summary: string) {
       route(
