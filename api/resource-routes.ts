@@ -3,7 +3,7 @@
  * router keeps a route that behaves differently explicit and in its place (the order of
  * registration is the order of the OpenAPI document):
  * - an agency catalog resource (plans, packs, coupons, one-time products): create, list (active
- *   only unless includeArchived), get and archive;
+ *   only unless includeArchived), get, update and archive;
  * - a client's resource (agents, portal users): create, list and get under `/clients/{id}/...`.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
@@ -19,7 +19,7 @@ import {
   type ApiError,
 } from './errors';
 import { PageQuerySchema, pageOf, pageSchema } from './pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from './schemas';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from './schemas';
 
 /**
  * What the handlers here use of Hono's context. zod-openapi types a handler from its route and
@@ -137,6 +137,13 @@ export type CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row> = R
     ): Promise<Row[]>;
     get(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
     archive(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
+    /** Needed by the standard update only. */
+    update?(
+      sql: AnySql,
+      agencyId: string,
+      id: string,
+      changes: Partial<z.output<F>>,
+    ): Promise<Row | null>;
   };
 };
 
@@ -201,6 +208,49 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     get: (summary: string) => byId(summary, 'get', `${r.path}/{id}`, one, queries.get),
+
+    /**
+     * PATCH {path}/{id}: changes the fields given. With `check`, the entry is read and updated in
+     * one transaction, and `check` may refuse the change given the entry as it is (a 409 when it
+     * conflicts with how the entry is used).
+     */
+    update(
+      summary: string,
+      check?: (
+        tx: AnySql,
+        agencyId: string,
+        current: Row,
+        body: Partial<z.output<F>>,
+      ) => Promise<void>,
+    ) {
+      const update = queries.update!;
+      app.openapi(
+        createRoute({
+          method: 'patch',
+          path: `${r.path}/{id}`,
+          tags: r.tags,
+          summary,
+          request: { params: IdParam, body: jsonBody(updateSchemaOf(r.fields)) },
+          responses: { 200: one, ...commonErrorResponses, ...(check ? conflictResponse : {}) },
+        }),
+        (async (c: RouteContext<IdPath, Partial<z.output<F>>>) => {
+          const { id } = c.req.valid('param');
+          const body = c.req.valid('json');
+          const { agencyId } = c.var;
+          const { sql } = c.var.deps;
+          const row = check
+            ? ((await sql.begin(async (tx) => {
+                const current = await queries.get(tx, agencyId, id);
+                if (!current) throw notFound(noun, id);
+                await check(tx, agencyId, current, body);
+                return update(tx, agencyId, id, body);
+              })) as Row | null)
+            : await update(sql, agencyId, id, body);
+          if (!row) throw notFound(noun, id);
+          return c.json(present(row), 200);
+        }) as unknown as Handler,
+      );
+    },
     archive: (summary: string) =>
       byId(
         summary,
