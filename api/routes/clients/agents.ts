@@ -18,7 +18,11 @@ import {
 } from '../../errors';
 import { newApp } from '../../hono';
 import { jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
-import { clientResourceParams, clientResourceRoutes, unlessTaken } from '../../resource-routes';
+import {
+  clientResourceParams,
+  clientResourceRoutes,
+  unlessTaken,
+} from '../../client-resource-routes';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

@@ -13,7 +13,7 @@ import {
 import { alreadyTaken, commonErrorResponses, notFound } from '../../errors';
 import { newApp } from '../../hono';
 import { Timestamp } from '../../schemas';
-import { clientResourceParams, clientResourceRoutes } from '../../resource-routes';
+import { clientResourceParams, clientResourceRoutes } from '../../client-resource-routes';
 
 const Permission = z.enum(['manage_billing']);
 
