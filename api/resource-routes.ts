@@ -3,24 +3,24 @@
  * router keeps a route that behaves differently explicit and in its place (the order of
  * registration is the order of the OpenAPI document):
  * - an agency catalog resource (plans, packs, coupons, one-time products): create, list (active
- *   only unless includeArchived), get and archive;
- * - a client's resource (agents, portal users): list and get under `/clients/{id}/...`.
+ *   only unless includeArchived), get, update and archive;
+ * - a client's resource (agents, portal users): in client-resource-routes.ts, on the pieces
+ *   exported here for it.
  */
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnySql } from '../db/client';
-import { getClient } from '../db/queries/clients';
 import { newId, type IdPrefix } from '../lib/ids';
 import type { AppEnv } from './context';
-import { commonErrorResponses, notFound } from './errors';
+import { commonErrorResponses, conflictResponse, notFound } from './errors';
 import { PageQuerySchema, pageOf, pageSchema } from './pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from './schemas';
+import { IdParam, iso, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from './schemas';
 
 /**
  * What the handlers here use of Hono's context. zod-openapi types a handler from its route and
  * cannot follow a generic one, so these are typed against their resource instead (its queries,
  * presenter and schema agree) and handed over as plain handlers.
  */
-interface RouteContext<Params, Body = never, Query = never> {
+export interface RouteContext<Params, Body = never, Query = never> {
   req: {
     valid(target: 'param'): Params;
     valid(target: 'json'): Body;
@@ -30,13 +30,13 @@ interface RouteContext<Params, Body = never, Query = never> {
   json(body: unknown, status: 200 | 201): Response;
 }
 
-type IdPath = z.output<typeof IdParam>;
+export type IdPath = z.output<typeof IdParam>;
 type Handler = Parameters<OpenAPIHono<AppEnv>['openapi']>[1];
 type RouteRequest = Parameters<typeof createRoute>[0]['request'];
 type RouteResponses = Parameters<typeof createRoute>[0]['responses'];
 
 /** What catalog and client resources share: tags, 404 noun, schemas and presenter. */
-interface Resource<S extends z.ZodType, Row> {
+export interface Resource<S extends z.ZodType, Row> {
   tags: string[];
   /** What a 404 calls an entry, e.g. `one-time product`. */
   noun: string;
@@ -49,15 +49,16 @@ interface Resource<S extends z.ZodType, Row> {
 }
 
 /** A registrar of routes tagged `tags` that answer `status` with `response` or a common error. */
-function routeOf(app: OpenAPIHono<AppEnv>, tags: string[]) {
+export function routeOf(app: OpenAPIHono<AppEnv>, tags: string[]) {
   return (
     route: { method: 'get' | 'post'; path: string; summary: string; request: RouteRequest },
     status: 200 | 201,
     response: ReturnType<typeof jsonResponse>,
     handler: (c: never) => Promise<Response>,
+    more: RouteResponses = {},
   ) => {
     const { method, path, summary, request } = route;
-    const responses: RouteResponses = { [status]: response, ...commonErrorResponses };
+    const responses: RouteResponses = { [status]: response, ...commonErrorResponses, ...more };
     // In the order of the other routers' definitions: the document's keys follow it.
     const definition = { method, path, tags, summary, request, responses };
     app.openapi(createRoute(definition), handler as unknown as Handler);
@@ -130,6 +131,13 @@ export type CatalogResource<F extends z.ZodObject, S extends z.ZodType, Row> = R
     ): Promise<Row[]>;
     get(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
     archive(sql: AnySql, agencyId: string, id: string): Promise<Row | null>;
+    /** Needed by the standard update only. */
+    update?(
+      sql: AnySql,
+      agencyId: string,
+      id: string,
+      changes: Partial<z.output<F>>,
+    ): Promise<Row | null>;
   };
 };
 
@@ -194,6 +202,49 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
     },
 
     get: (summary: string) => byId(summary, 'get', `${r.path}/{id}`, one, queries.get),
+
+    /**
+     * PATCH {path}/{id}: changes the fields given. With `check`, the entry is read and updated in
+     * one transaction, and `check` may refuse the change given the entry as it is (a 409 when it
+     * conflicts with how the entry is used).
+     */
+    update(
+      summary: string,
+      check?: (
+        tx: AnySql,
+        agencyId: string,
+        current: Row,
+        body: Partial<z.output<F>>,
+      ) => Promise<void>,
+    ) {
+      const update = queries.update!;
+      app.openapi(
+        createRoute({
+          method: 'patch',
+          path: `${r.path}/{id}`,
+          tags: r.tags,
+          summary,
+          request: { params: IdParam, body: jsonBody(updateSchemaOf(r.fields)) },
+          responses: { 200: one, ...commonErrorResponses, ...(check ? conflictResponse : {}) },
+        }),
+        (async (c: RouteContext<IdPath, Partial<z.output<F>>>) => {
+          const { id } = c.req.valid('param');
+          const body = c.req.valid('json');
+          const { agencyId } = c.var;
+          const { sql } = c.var.deps;
+          const row = check
+            ? ((await sql.begin(async (tx) => {
+                const current = await queries.get(tx, agencyId, id);
+                if (!current) throw notFound(noun, id);
+                await check(tx, agencyId, current, body);
+                return update(tx, agencyId, id, body);
+              })) as Row | null)
+            : await update(sql, agencyId, id, body);
+          if (!row) throw notFound(noun, id);
+          return c.json(present(row), 200);
+        }) as unknown as Handler,
+      );
+    },
     archive: (summary: string) =>
       byId(
         summary,
@@ -202,90 +253,5 @@ export function catalogRoutes<F extends z.ZodObject, S extends z.ZodType, Row>(
         jsonResponse(r.schema, r.descriptions.archived),
         queries.archive,
       ),
-  };
-}
-
-// --- A client's resources ---
-
-/** Path parameters of one of a client's resources: the client's `id`, then the entry's. */
-export function clientResourceParams<K extends string>(param: K) {
-  const own = z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: param, in: 'path' } });
-  return IdParam.extend({ [param]: own } as Record<K, typeof own>);
-}
-
-/** The client, or a 404 naming it. */
-export async function requireClient(sql: AnySql, agencyId: string, id: string) {
-  const client = await getClient(sql, agencyId, id);
-  if (!client) throw notFound('client', id);
-  return client;
-}
-
-export type ClientResource<K extends string, S extends z.ZodType, Row> = Resource<S, Row> & {
-  /** The collection's path, e.g. `/clients/{id}/agents`; an entry is `{path}/{<param>}`. */
-  path: `/clients/{id}/${string}`;
-  /** The entry's path parameter, e.g. `agentId`. */
-  param: K;
-  queries: {
-    list(
-      sql: AnySql,
-      f: { agencyId: string; clientId: string; after?: string | undefined; limit: number },
-    ): Promise<Row[]>;
-    get(sql: AnySql, agencyId: string, clientId: string, id: string): Promise<Row | null>;
-  };
-};
-
-/** Registrars of the standard routes of a client's resource `r` on `app`. */
-export function clientResourceRoutes<K extends string, S extends z.ZodType, Row>(
-  app: OpenAPIHono<AppEnv>,
-  r: ClientResource<K, S, Row>,
-) {
-  const { noun, present, queries } = r;
-  const route = routeOf(app, r.tags);
-
-  return {
-    /** GET {path}: a 404 when the client is not the agency's. */
-    list(summary: string) {
-      route(
-        {
-          method: 'get',
-          path: r.path,
-          summary,
-          request: { params: IdParam, query: PageQuerySchema },
-        },
-        200,
-        jsonResponse(pageSchema(r.schema, r.pageName), r.descriptions.page),
-        async (c: RouteContext<IdPath, never, z.output<typeof PageQuerySchema>>) => {
-          const { id } = c.req.valid('param');
-          const q = c.req.valid('query');
-          const { sql } = c.var.deps;
-          await requireClient(sql, c.var.agencyId, id);
-          const rows = await queries.list(sql, { agencyId: c.var.agencyId, clientId: id, ...q });
-          return c.json(pageOf(rows.map(present), q.limit), 200);
-        },
-      );
-    },
-
-    get(summary: string) {
-      route(
-        {
-          method: 'get',
-          path: `${r.path}/{${r.param}}`,
-          summary,
-          request: { params: clientResourceParams(r.param) },
-        },
-        200,
-        jsonResponse(r.schema, r.descriptions.entry),
-        async (c: RouteContext<IdPath & Record<K, string>>) => {
-          const path = c.req.valid('param');
-          const row = await queries.get(c.var.deps.sql, c.var.agencyId, path.id, path[r.param]);
-          if (!row) throw notFound(noun, path[r.param]);
-          return c.json(present(row), 200);
-        },
-      );
-    },
   };
 }

@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { getFreePort, waitForPort } from '../lib/ports';
-import { searchAttributeFlags } from '../scripts/lib/dev-server';
-import { ensureTemporalCli } from '../scripts/tools';
+import { ensureTemporalCli } from '../tools';
+import { searchAttributeFlags } from '../tools/search-attribute-flags';
 
 export interface BenchTemporal {
   address: string;

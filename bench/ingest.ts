@@ -21,266 +21,31 @@
  * Last line: `ingest: <e> events/s, p99 to workflow <l> ms, lost <x>, double <y>, raw copy <c>
  * events/s, ratio <e/c>`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Client, Connection } from '@temporalio/client';
-import { createSql, type Sql } from '../db/client';
+import { createSql } from '../db/client';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { createAgency, insertApiKey } from '../db/queries/agencies';
 import { getFreePort, waitForPort } from '../lib/ports';
 import { stateQuery, subscriptionWorkflowId } from '../workflows/definitions';
-import { startBenchTemporal } from './dev-server';
-
-const SUBS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000);
-const PER_SUB = Number(process.env.BENCH_EVENTS_PER_SUB ?? 300);
-const POSTERS = Number(process.env.BENCH_POSTERS ?? 6);
-const BATCH = 500;
-const FSYNC = (process.env.BENCH_FSYNC ?? 'on') !== 'off';
-const REFLECT_TIMEOUT_MS = 300_000;
-/** Every n-th subscription is polled while posting, for the latency figure. */
-const SAMPLE_EVERY = Number(process.env.BENCH_SAMPLE_EVERY ?? 25);
-const SAMPLE_POLL_MS = 500;
-const OTHERS_POLL_MS = 2_000;
-
-const say = (msg: string) => console.log(`[bench] ${msg}`);
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-/** Runs `fn` over `items` with at most `n` at once. */
-async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
-}
-
-function child(name: string, script: string, env: Record<string, string>): ChildProcess {
-  const c = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  c.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${name}] ${d}`));
-  children.push(c);
-  return c;
-}
-
-async function startTemporal() {
-  const dir = await mkdtemp(join(tmpdir(), 'tally-bench-temporal-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const { address, child: c, serviceRequests } = await startBenchTemporal(dir);
-  children.push(c);
-  return { address, pid: c.pid!, serviceRequests };
-}
-
-async function api<T = any>(
-  base: string,
-  key: string,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as T;
-  if (res.status >= 300)
-    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-interface Sub {
-  id: string;
-  clientId: string;
-  clientExt: string;
-  agents: string[];
-}
-
-async function setUp(base: string, key: string, sql: Sql): Promise<Sub[]> {
-  const plan = await api(base, key, 'POST', '/v1/plans', {
-    name: 'Bench',
-    currency: 'USD',
-    flatFeeMinor: 2500,
-    overageRateMinorPerMinute: '5',
-    includedMinutes: 0,
-    rhythm: 'month',
-  });
-  const subs: Sub[] = new Array(SUBS);
-  await pool([...Array(SUBS).keys()], 16, async (i) => {
-    const clientExt = `bench-client-${i}`;
-    const client = await api(base, key, 'POST', '/v1/clients', {
-      name: `Client ${i}`,
-      externalId: clientExt,
-    });
-    const agents: string[] = [];
-    for (let a = 0; a < 3; a++) {
-      const ext = `bench-agent-${i}-${a}`;
-      await api(base, key, 'POST', `/v1/clients/${client.id}/agents`, {
-        name: `Agent ${a}`,
-        externalId: ext,
-      });
-      agents.push(ext);
-    }
-    const sub = await api(base, key, 'POST', '/v1/subscriptions', {
-      clientId: client.id,
-      planId: plan.id,
-    });
-    subs[i] = { id: sub.id, clientId: client.id, clientExt, agents };
-  });
-  // Every workflow has run its first step (the first request is stored) before usage flows.
-  for (;;) {
-    const [row] = await sql<
-      { n: number }[]
-    >`select count(*)::int as n from payment_requests where type = 'cycle'`;
-    if (row!.n >= SUBS) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return subs;
-}
-
-interface Batch {
-  poster: number;
-  body: string;
-  /** New events per subscription index in this batch. */
-  fresh: Map<number, number>;
-  size: number;
-  answeredAt: number;
-}
-
-/** Pre-built request bodies (not timed): per poster, its batches in order. */
-function buildBatches(subs: Sub[], timeIso: string) {
-  const perPoster: Batch[][] = Array.from({ length: POSTERS }, () => []);
-  const events: { id: string; sub: number; agent: number }[] = [];
-  let duplicates = 0;
-  for (let p = 0; p < POSTERS; p++) {
-    const mine = subs.map((_, i) => i).filter((i) => i % POSTERS === p);
-    const queue: { id: string; sub: number; agent: number }[] = [];
-    for (let n = 0; n < PER_SUB; n++)
-      for (const s of mine) queue.push({ id: `b-${s}-${n}`, sub: s, agent: (s + n) % 3 });
-    const sent: typeof queue = [];
-    while (queue.length > 0) {
-      const take = queue.splice(0, BATCH);
-      const fresh = new Map<number, number>();
-      for (const e of take) fresh.set(e.sub, (fresh.get(e.sub) ?? 0) + 1);
-      const body = take.map((e) => e);
-      // About 1%: an event of an earlier batch again (its id already stored: counted once).
-      for (let k = 0; k < take.length / 100 && sent.length > 0; k++) {
-        body.push(sent[(sent.length * 7919 + k * 104729) % sent.length]!);
-        duplicates++;
-      }
-      sent.push(...take);
-      events.push(...take);
-      const json = body.map((e, j) => ({
-        id: e.id,
-        // Half by Tally id, half by the agency's external id; agents by external id.
-        client: j % 2 === 0 ? subs[e.sub]!.clientId : subs[e.sub]!.clientExt,
-        agent: subs[e.sub]!.agents[e.agent],
-        metric: 'voice_seconds',
-        quantity: 60,
-        time: timeIso,
-      }));
-      perPoster[p]!.push({
-        poster: p,
-        body: JSON.stringify({ events: json }),
-        fresh,
-        size: body.length,
-        answeredAt: 0,
-      });
-    }
-  }
-  return { perPoster, events, duplicates };
-}
-
-async function rawCopy(
-  sql: Sql,
-  agencyId: string,
-  subs: Sub[],
-  events: { id: string; sub: number; agent: number }[],
-  timeIso: string,
-) {
-  await sql`create table bench_copy (like usage_events including all)`;
-  const agentIds = await sql<
-    { id: string; externalId: string }[]
-  >`select id, external_id as "externalId" from agents`;
-  const byExt = new Map(agentIds.map((a) => [a.externalId, a.id]));
-  const lines = events.map(
-    (e) =>
-      `${agencyId}\t${e.id}\t${subs[e.sub]!.clientId}\t${byExt.get(subs[e.sub]!.agents[e.agent]!)}\t${subs[e.sub]!.id}\tvoice_seconds\t60\t${timeIso}\n`,
-  );
-  const started = performance.now();
-  const stream =
-    await sql`copy bench_copy (agency_id, event_id, client_id, agent_id, subscription_id, metric, quantity, occurred_at) from stdin`.writable();
-  await pipeline(
-    (function* () {
-      for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join('');
-    })(),
-    stream as Writable,
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from bench_copy`;
-  await sql`drop table bench_copy`;
-  if (row!.n !== events.length) throw new Error(`copy stored ${row!.n} of ${events.length}`);
-  return events.length / seconds;
-}
-
-/** CPU seconds (user + system) of each process tree we started, and of the whole machine. */
-function cpuSnapshot(roots: Record<string, number>): Record<string, number> {
-  const ticks = 100; // USER_HZ on Linux
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  const info = new Map<number, { ppid: number; cpu: number }>();
-  for (const pid of procs) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      info.set(Number(pid), { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / ticks });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const rootOf = (pid: number): string | null => {
-    for (let p = pid, hops = 0; p > 1 && hops < 10; p = info.get(p)?.ppid ?? 0, hops++)
-      for (const [name, root] of Object.entries(roots)) if (root === p) return name;
-    return null;
-  };
-  const out: Record<string, number> = {};
-  for (const [pid, { cpu }] of info) {
-    const name = rootOf(pid);
-    if (name) out[name] = (out[name] ?? 0) + cpu;
-  }
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
-  out.machine = (user! + nice! + system! + irq! + softirq! + steal!) / ticks;
-  return out;
-}
-
-function postgresPid(port: number): number {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (args[0]!.endsWith('/postgres') && args.includes(String(port))) return Number(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return -1;
-}
+import { buildBatches, pool, rawCopy, setUp, type Batch } from './ingest/load';
+import { cpuSnapshot, percentile } from './ingest/measure';
+import { child, cleanups, postgresPid, shutdown, startTemporal } from './ingest/processes';
+import {
+  BATCH,
+  FSYNC,
+  OTHERS_POLL_MS,
+  PER_SUB,
+  POSTERS,
+  REFLECT_TIMEOUT_MS,
+  SAMPLE_EVERY,
+  SAMPLE_POLL_MS,
+  say,
+  SUBS,
+} from './ingest/settings';
 
 async function main() {
   say(
@@ -490,19 +255,6 @@ async function main() {
     `ingest: ${Math.round(ingestRate)} events/s, p99 to workflow ${Math.round(p99)} ms, lost ${lost}, double ${double}, raw copy ${Math.round(copyRate)} events/s, ratio ${(ingestRate / copyRate).toFixed(2)}`,
   );
 }
-
-async function shutdown(code: number) {
-  for (const c of children.reverse()) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const f of cleanups) await f().catch(() => {});
-  process.exit(code);
-}
-
-// Whatever happens, the children (Temporal, worker, API) do not outlive the bench.
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
 
 main().then(
   () => shutdown(0),

@@ -29,7 +29,7 @@ import { registerSearchAttributes } from '../lib/temporal';
 import { createWorker } from '../worker/create-worker';
 import { sweepRateChanges } from '../worker/rate-change-sweeper';
 import { fixturesReplaced, historyToFixture } from '../test/workflow/history-fixtures';
-import { testServerExecutable } from './tools';
+import { testServerExecutable } from '../tools';
 
 const outDir = fileURLToPath(new URL('../test/workflow/histories/', import.meta.url));
 const DAY = 86_400_000;

@@ -12,7 +12,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { createSql } from '../db/client';
 import { startEmbeddedPostgres, type EmbeddedDb } from '../db/embedded';
 import { migrate } from '../db/migrate';
-import { testServerExecutable } from '../scripts/tools';
+import { testServerExecutable } from '../tools';
 import { workflowsPath } from '../worker/create-worker';
 
 declare module 'vitest' {

@@ -10,7 +10,7 @@ import { idempotency, markSecret } from '../middleware/idempotency';
 import { commonErrorResponses } from '../errors';
 import { newApp } from '../hono';
 import { jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { presentAgency, WebhookUrl } from './agency';
+import { presentAgency, WebhookUrl } from '../presenters/agency';
 
 export const ADMIN_SECURITY_SCHEME = 'adminKey';
 

@@ -1,42 +1,21 @@
 /**
  * API keys of the calling agency. `agency` keys call everything; `ingest` keys may only post
- * usage. A key is shown once at creation and stored as a SHA-256 hash.
+ * usage. A key is shown once at creation and stored as a SHA-256 hash. Revoking one is
+ * api-keys/revoke.ts.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import {
-  getApiKey,
-  insertApiKey,
-  listApiKeys,
-  revokeApiKey,
-  type ApiKeyRow,
-} from '../../db/queries/agencies';
-import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { getApiKey, insertApiKey, listApiKeys } from '../../db/queries/agencies';
+import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
 import { markSecret } from '../middleware/idempotency';
-import { forgetRevokedKey } from '../middleware/auth';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
-
-const KeyKindSchema = z.enum(['agency', 'ingest']).openapi({
-  description: '`agency`: the whole API. `ingest`: POST /v1/usage only (for usage ingestors)',
-});
+import { ApiKeySchema, KeyKindSchema, presentKey } from '../presenters/api-key';
+import { IdParam, jsonBody, jsonResponse } from '../schemas';
 
 const CreateKeySchema = z.object({
   kind: KeyKindSchema,
   name: z.string().trim().min(1).max(200).nullable().default(null),
 });
-
-const ApiKeySchema = z
-  .object({
-    id: z.string(),
-    object: z.literal('api_key'),
-    kind: KeyKindSchema,
-    name: z.string().nullable(),
-    prefix: z.string().openapi({ description: 'The first characters, to recognise the key' }),
-    createdAt: Timestamp,
-    revokedAt: Timestamp.nullable(),
-  })
-  .openapi('ApiKey');
 
 const CreatedKeySchema = ApiKeySchema.extend({
   key: z.string().nullable().openapi({
@@ -44,18 +23,6 @@ const CreatedKeySchema = ApiKeySchema.extend({
       'The key itself: shown once, store it now. Null when this answer is an idempotent replay',
   }),
 }).openapi('CreatedApiKey');
-
-function presentKey(k: ApiKeyRow) {
-  return {
-    object: 'api_key' as const,
-    id: k.id,
-    kind: k.kind,
-    name: k.name,
-    prefix: k.prefix,
-    createdAt: k.createdAt.toISOString(),
-    revokedAt: iso(k.revokedAt),
-  };
-}
 
 const tags = ['api keys'];
 
@@ -112,34 +79,6 @@ export function apiKeyRoutes() {
       const key = await getApiKey(c.var.deps.sql, c.var.agencyId, id);
       if (!key) throw notFound('API key', id);
       return c.json(presentKey(key), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/api-keys/{id}/revoke',
-      tags,
-      summary: 'Revoke an API key: it stops working at once',
-      request: { params: IdParam },
-      responses: {
-        200: jsonResponse(ApiKeySchema, 'The revoked key'),
-        ...commonErrorResponses,
-        ...conflictResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const result = await revokeApiKey(c.var.deps.sql, c.var.agencyId, id);
-      if (result.outcome === 'not_found') throw notFound('API key', id);
-      if (result.outcome === 'last_agency_key') {
-        throw new ApiError(
-          'conflict',
-          `API key ${id} is the agency's last active agency key: create another agency key before revoking it`,
-        );
-      }
-      forgetRevokedKey(c.var.deps, result.hash);
-      return c.json(presentKey(result.key), 200);
     },
   );
 

@@ -1,5 +1,5 @@
 /** One-time products (setup fee, onboarding): charged once by later issues, at their price then. */
-import { createRoute, z } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
 import {
   archiveOneTimeProduct,
   getOneTimeProduct,
@@ -8,9 +8,8 @@ import {
   updateOneTimeProduct,
   type OneTimeProductRow,
 } from '../../db/queries/one-time-products';
-import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
-import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount, updateSchemaOf } from '../schemas';
+import { Currency, MinorAmount } from '../schemas';
 import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
 
 const ProductFieldsSchema = z.object({
@@ -47,33 +46,14 @@ export function oneTimeProductRoutes() {
       list: listOneTimeProducts,
       get: getOneTimeProduct,
       archive: archiveOneTimeProduct,
+      update: updateOneTimeProduct,
     },
   });
   catalog.create('Create a one-time product');
   catalog.list('List one-time products (active only unless includeArchived)');
   catalog.get('Get a one-time product');
 
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/one-time-products/{id}',
-      tags,
-      summary: 'Update a one-time product (charges already issued keep their price)',
-      request: { params: IdParam, body: jsonBody(updateSchemaOf(ProductFieldsSchema)) },
-      responses: { 200: jsonResponse(ProductSchema, 'The product'), ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const product = await updateOneTimeProduct(
-        c.var.deps.sql,
-        c.var.agencyId,
-        id,
-        c.req.valid('json'),
-      );
-      if (!product) throw notFound('one-time product', id);
-      return c.json(presentProduct(product), 200);
-    },
-  );
+  catalog.update('Update a one-time product (charges already issued keep their price)');
 
   catalog.archive('Archive a one-time product: it can no longer be charged');
 

@@ -10,24 +10,10 @@ import {
   updatePlan,
   type PlanRow,
 } from '../../db/queries/plans';
-import {
-  ApiError,
-  commonErrorResponses,
-  conflictResponse,
-  invalidField,
-  notFound,
-} from '../errors';
+import { ApiError, commonErrorResponses, invalidField } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import {
-  Currency,
-  IdParam,
-  jsonBody,
-  jsonResponse,
-  MinorAmount,
-  Rate,
-  updateSchemaOf,
-} from '../schemas';
+import { Currency, jsonResponse, MinorAmount, Rate } from '../schemas';
 import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
 
 const PlanFieldsSchema = z.object({
@@ -100,7 +86,13 @@ export function planRoutes() {
     pageName: 'PlanPage',
     present: presentPlan,
     descriptions: { entry: 'The plan', page: 'A page of plans', archived: 'The archived plan' },
-    queries: { insert: insertPlan, list: listPlans, get: getPlan, archive: archivePlan },
+    queries: {
+      insert: insertPlan,
+      list: listPlans,
+      get: getPlan,
+      archive: archivePlan,
+      update: updatePlan,
+    },
   });
   catalog.create('Create a plan', (body) => {
     checkPlan(body);
@@ -138,43 +130,23 @@ export function planRoutes() {
 
   catalog.get('Get a plan');
 
-  // Not the standard update: the cross-field rules, and a plan in use keeps its currency.
-  app.openapi(
-    createRoute({
-      method: 'patch',
-      path: '/plans/{id}',
-      tags,
-      summary: 'Update a plan (running subscriptions keep their snapshot)',
-      request: { params: IdParam, body: jsonBody(updateSchemaOf(PlanFieldsSchema)) },
-      responses: {
-        200: jsonResponse(PlanSchema, 'The plan'),
-        ...commonErrorResponses,
-        ...conflictResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const { sql } = c.var.deps;
-      const plan = await sql.begin(async (tx) => {
-        const current = await getPlan(tx, c.var.agencyId, id);
-        if (!current) throw notFound('plan', id);
-        checkPlan({ ...current, ...body });
-        // Amounts mean nothing in another currency: a plan in use keeps its currency.
-        if (
-          body.currency !== undefined &&
-          body.currency !== current.currency &&
-          (await isPlanInUse(tx, c.var.agencyId, id))
-        ) {
-          throw new ApiError(
-            'conflict',
-            `currency: plan ${id} is assigned to clients or has subscriptions, so its currency stays ${current.currency}; create a new plan instead`,
-            [{ field: 'currency', message: 'cannot change while the plan is in use' }],
-          );
-        }
-        return updatePlan(tx, c.var.agencyId, id, body);
-      });
-      return c.json(presentPlan(plan!), 200);
+  // The cross-field rules hold for the plan as it will be, and a plan in use keeps its currency.
+  catalog.update(
+    'Update a plan (running subscriptions keep their snapshot)',
+    async (tx, agencyId, current, body) => {
+      checkPlan({ ...current, ...body });
+      // Amounts mean nothing in another currency: a plan in use keeps its currency.
+      if (
+        body.currency !== undefined &&
+        body.currency !== current.currency &&
+        (await isPlanInUse(tx, agencyId, current.id))
+      ) {
+        throw new ApiError(
+          'conflict',
+          `currency: plan ${current.id} is assigned to clients or has subscriptions, so its currency stays ${current.currency}; create a new plan instead`,
+          [{ field: 'currency', message: 'cannot change while the plan is in use' }],
+        );
+      }
     },
   );
 

@@ -8,23 +8,25 @@ import { newApp } from '../hono';
 import { accessRoutes } from './access';
 import { agencyAdminRoutes } from './agencies';
 import { agencyRoutes } from './agency';
-import { agentRoutes } from './agents';
+import { webhookSecretRoutes } from './agency/webhook-secret';
 import { apiKeyRoutes } from './api-keys';
+import { apiKeyRevokeRoutes } from './api-keys/revoke';
 import { clientPackRoutes } from './client-packs';
 import { clientPlanRoutes } from './client-plan';
 import { clientRoutes } from './clients';
+import { agentRoutes } from './clients/agents';
+import { portalUserRoutes } from './clients/portal-users';
 import { eventRoutes } from './events';
 import { couponRoutes } from './coupons';
 import { oneTimeProductRoutes } from './one-time-products';
 import { packRoutes } from './packs';
-import { portalUserRoutes } from './portal-users';
 import { paymentRequestRoutes } from './payment-requests';
+import { invoicePdfRoutes } from './payment-requests/pdf';
 import { planRoutes } from './plans';
 import { subscriptionRoutes } from './subscriptions';
 import { usageIngestRoutes } from './usage';
 import { reportRoutes } from './reports';
 import { walletRoutes } from './wallet';
-import { invoicePdfRoutes } from './invoice-pdf';
 
 export function v1Routes() {
   const v1 = newApp();
@@ -37,7 +39,9 @@ export function v1Routes() {
   v1.route('/', planRoutes());
   v1.route('/', clientRoutes());
   v1.route('/', agencyRoutes());
+  v1.route('/', webhookSecretRoutes());
   v1.route('/', apiKeyRoutes());
+  v1.route('/', apiKeyRevokeRoutes());
   v1.route('/', clientPlanRoutes());
   v1.route('/', agentRoutes());
   v1.route('/', portalUserRoutes());

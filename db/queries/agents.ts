@@ -1,5 +1,6 @@
 /** A client's agents (the voice or chat bots it runs). */
 import type { AnySql } from '../client';
+import { clientOwnedQueries } from './resource-queries';
 
 export interface AgentRow {
   id: string;
@@ -23,27 +24,12 @@ export async function insertAgent(
   return row!;
 }
 
-export async function getAgent(
-  sql: AnySql,
-  agencyId: string,
-  clientId: string,
-  id: string,
-): Promise<AgentRow | null> {
-  const [row] = await sql<AgentRow[]>`
-    select ${columns(sql)} from agents
-    where id = ${id} and client_id = ${clientId} and agency_id = ${agencyId}`;
-  return row ?? null;
-}
+const agents = clientOwnedQueries<AgentRow>('agents', columns);
 
-export async function listAgents(
-  sql: AnySql,
-  f: { agencyId: string; clientId: string; after?: string | undefined; limit: number },
-): Promise<AgentRow[]> {
-  return sql<AgentRow[]>`
-    select ${columns(sql)} from agents where agency_id = ${f.agencyId} and client_id = ${f.clientId}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+export const getAgent = agents.get;
+
+/** The client's agents, newest first. */
+export const listAgents = agents.list;
 
 export async function updateAgent(
   sql: AnySql,
@@ -77,14 +63,5 @@ export async function findLiveSubscriptionOfAgent(
   return row ?? null;
 }
 
-export async function deleteAgent(
-  sql: AnySql,
-  agencyId: string,
-  clientId: string,
-  id: string,
-): Promise<boolean> {
-  const rows = await sql`
-    delete from agents where id = ${id} and client_id = ${clientId} and agency_id = ${agencyId}
-    returning id`;
-  return rows.length === 1;
-}
+/** Deletes the agent; false when the client has no such agent. */
+export const deleteAgent = agents.remove;

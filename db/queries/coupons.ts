@@ -1,6 +1,7 @@
 /** Coupons: percentage or fixed amount, for once, forever or N periods. */
 import type { CouponDuration, CouponKind } from '../../billing/terms';
 import type { AnySql } from '../client';
+import { catalogQueries } from './resource-queries';
 
 export interface CouponRow {
   id: string;
@@ -39,48 +40,26 @@ export async function insertCoupon(
   return row!;
 }
 
-/** The coupon as the catalog holds it (feed it to `couponFromCatalog` to attach it). */
-export async function getCoupon(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<CouponRow | null> {
-  const [row] = await sql<CouponRow[]>`
-    select ${columns(sql)} from coupons where id = ${id} and agency_id = ${agencyId}`;
-  return row ?? null;
-}
+// Only the name of a coupon can change: subscriptions that carry it keep the terms they were given.
+const coupons = catalogQueries<CouponRow, Pick<CouponFields, 'name'>>('coupons', columns, {
+  name: 'name',
+});
 
-export async function listCoupons(
-  sql: AnySql,
-  f: { agencyId: string; includeArchived: boolean; after?: string | undefined; limit: number },
-): Promise<CouponRow[]> {
-  return sql<CouponRow[]>`
-    select ${columns(sql)} from coupons where agency_id = ${f.agencyId}
-      ${f.includeArchived ? sql`` : sql`and archived_at is null`}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+/** The coupon as the catalog holds it (feed it to `couponFromCatalog` to attach it). */
+export const getCoupon = coupons.get;
+
+/** The agency's coupons, newest first, active only unless `includeArchived`. */
+export const listCoupons = coupons.list;
 
 /** Only the name changes: subscriptions that carry the coupon keep the terms they were given. */
-export async function renameCoupon(
+export function renameCoupon(
   sql: AnySql,
   agencyId: string,
   id: string,
   name: string,
 ): Promise<CouponRow | null> {
-  const [row] = await sql<CouponRow[]>`
-    update coupons set name = ${name}, updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
+  return coupons.update(sql, agencyId, id, { name });
 }
 
-export async function archiveCoupon(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<CouponRow | null> {
-  const [row] = await sql<CouponRow[]>`
-    update coupons set archived_at = coalesce(archived_at, now()), updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
-}
+/** Archives the coupon. Archiving again keeps the first time. */
+export const archiveCoupon = coupons.archive;

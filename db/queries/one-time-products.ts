@@ -1,5 +1,6 @@
 /** One-time products: things sold once (setup fee, onboarding), charged by later issues. */
 import type { AnySql } from '../client';
+import { catalogQueries } from './resource-queries';
 
 export interface OneTimeProductRow {
   id: string;
@@ -36,56 +37,19 @@ export async function insertOneTimeProduct(
   return row!;
 }
 
-export async function getOneTimeProduct(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<OneTimeProductRow | null> {
-  const [row] = await sql<OneTimeProductRow[]>`
-    select ${columns(sql)} from one_time_products where id = ${id} and agency_id = ${agencyId}`;
-  return row ?? null;
-}
+const products = catalogQueries<OneTimeProductRow, OneTimeProductFields>(
+  'one_time_products',
+  columns,
+  { name: 'name', description: 'description', priceMinor: 'price_minor', currency: 'currency' },
+);
 
-export async function listOneTimeProducts(
-  sql: AnySql,
-  f: { agencyId: string; includeArchived: boolean; after?: string | undefined; limit: number },
-): Promise<OneTimeProductRow[]> {
-  return sql<OneTimeProductRow[]>`
-    select ${columns(sql)} from one_time_products where agency_id = ${f.agencyId}
-      ${f.includeArchived ? sql`` : sql`and archived_at is null`}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+export const getOneTimeProduct = products.get;
+
+/** The agency's one-time products, newest first, active only unless `includeArchived`. */
+export const listOneTimeProducts = products.list;
 
 /** Changes apply to future charges only: a charge copies the price when it is issued. */
-export async function updateOneTimeProduct(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-  p: Partial<OneTimeProductFields>,
-): Promise<OneTimeProductRow | null> {
-  const fields = Object.fromEntries(
-    Object.entries({
-      name: p.name,
-      description: p.description,
-      price_minor: p.priceMinor,
-      currency: p.currency,
-    }).filter(([, v]) => v !== undefined),
-  ) as Record<string, string | number | null>;
-  if (Object.keys(fields).length === 0) return getOneTimeProduct(sql, agencyId, id);
-  const [row] = await sql<OneTimeProductRow[]>`
-    update one_time_products set ${sql(fields)}, updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
-}
+export const updateOneTimeProduct = products.update;
 
-export async function archiveOneTimeProduct(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<OneTimeProductRow | null> {
-  const [row] = await sql<OneTimeProductRow[]>`
-    update one_time_products set archived_at = coalesce(archived_at, now()), updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
-}
+/** Archives the product. Archiving again keeps the first time. */
+export const archiveOneTimeProduct = products.archive;

@@ -1,5 +1,6 @@
 /** Add-on packs (minutes sold on top of a plan) and their assignment to clients. */
 import type { AnySql } from '../client';
+import { catalogQueries } from './resource-queries';
 
 export interface PackRow {
   id: string;
@@ -36,54 +37,23 @@ export async function insertPack(
   return row!;
 }
 
-export async function getPack(sql: AnySql, agencyId: string, id: string): Promise<PackRow | null> {
-  const [row] = await sql<PackRow[]>`
-    select ${columns(sql)} from packs where id = ${id} and agency_id = ${agencyId}`;
-  return row ?? null;
-}
+const packs = catalogQueries<PackRow, PackFields>('packs', columns, {
+  name: 'name',
+  minutes: 'minutes',
+  priceMinor: 'price_minor',
+  currency: 'currency',
+});
 
-export async function listPacks(
-  sql: AnySql,
-  f: { agencyId: string; includeArchived: boolean; after?: string | undefined; limit: number },
-): Promise<PackRow[]> {
-  return sql<PackRow[]>`
-    select ${columns(sql)} from packs where agency_id = ${f.agencyId}
-      ${f.includeArchived ? sql`` : sql`and archived_at is null`}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+export const getPack = packs.get;
 
-export async function updatePack(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-  p: Partial<PackFields>,
-): Promise<PackRow | null> {
-  const fields = Object.fromEntries(
-    Object.entries({
-      name: p.name,
-      minutes: p.minutes,
-      price_minor: p.priceMinor,
-      currency: p.currency,
-    }).filter(([, v]) => v !== undefined),
-  ) as Record<string, string | number>;
-  if (Object.keys(fields).length === 0) return getPack(sql, agencyId, id);
-  const [row] = await sql<PackRow[]>`
-    update packs set ${sql(fields)}, updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
-}
+/** The agency's packs, newest first, active only unless `includeArchived`. */
+export const listPacks = packs.list;
 
-export async function archivePack(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<PackRow | null> {
-  const [row] = await sql<PackRow[]>`
-    update packs set archived_at = coalesce(archived_at, now()), updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return row ?? null;
-}
+/** Changes the fields given; a pack request already issued keeps its price. */
+export const updatePack = packs.update;
+
+/** Archives the pack. Archiving again keeps the first time. */
+export const archivePack = packs.archive;
 
 /** Assigns a pack to a client; false when it already was. */
 export async function assignPack(

@@ -1,25 +1,15 @@
 /** Plan catalog queries. */
 import type { PlanTerms } from '../../billing/terms';
-import type { Rhythm } from '../../billing/periods';
-import type { AnySql, Sql } from '../client';
+import type { AnySql } from '../client';
+import { catalogQueries } from './resource-queries';
 
-export interface PlanRow {
+/** What a plan row holds of the terms a subscription snapshots: all but their ids and tax rate. */
+type PlanTermFields = Omit<PlanTerms, 'planId' | 'taxRateBps'>;
+
+/** A catalog plan: the terms it offers, and its own id, description and timestamps. */
+export interface PlanRow extends PlanTermFields {
   id: string;
-  name: string;
-  tier: string | null;
   description: string | null;
-  currency: string;
-  flatFeeMinor: number;
-  overageRateMinorPerMinute: string | null;
-  includedMinutes: number;
-  rhythm: Rhythm;
-  intervalCount: number;
-  dueDays: number;
-  graceDays: number;
-  packsAllowed: boolean;
-  chatMode: boolean;
-  chatsPerMinute: string | null;
-  taxBehavior: 'inclusive' | 'exclusive';
   archivedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -34,30 +24,23 @@ const columns = (sql: AnySql) => sql`
   packs_allowed as "packsAllowed", chat_mode as "chatMode", trim_scale(chats_per_minute)::text as "chatsPerMinute",
   tax_behavior as "taxBehavior", archived_at as "archivedAt", created_at as "createdAt", updated_at as "updatedAt"`;
 
-const dbFields = (p: Partial<PlanFields>) => {
-  const map: Record<keyof PlanFields, string> = {
-    name: 'name',
-    tier: 'tier',
-    description: 'description',
-    currency: 'currency',
-    flatFeeMinor: 'flat_fee_minor',
-    overageRateMinorPerMinute: 'overage_rate_minor_per_minute',
-    includedMinutes: 'included_minutes',
-    rhythm: 'rhythm',
-    intervalCount: 'interval_count',
-    dueDays: 'due_days',
-    graceDays: 'grace_days',
-    packsAllowed: 'packs_allowed',
-    chatMode: 'chat_mode',
-    chatsPerMinute: 'chats_per_minute',
-    taxBehavior: 'tax_behavior',
-  };
-  return Object.fromEntries(
-    Object.entries(p)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [map[k as keyof PlanFields], v]),
-  ) as Record<string, string | number | boolean | null>;
-};
+const plans = catalogQueries<PlanRow, PlanFields>('plans', columns, {
+  name: 'name',
+  tier: 'tier',
+  description: 'description',
+  currency: 'currency',
+  flatFeeMinor: 'flat_fee_minor',
+  overageRateMinorPerMinute: 'overage_rate_minor_per_minute',
+  includedMinutes: 'included_minutes',
+  rhythm: 'rhythm',
+  intervalCount: 'interval_count',
+  dueDays: 'due_days',
+  graceDays: 'grace_days',
+  packsAllowed: 'packs_allowed',
+  chatMode: 'chat_mode',
+  chatsPerMinute: 'chats_per_minute',
+  taxBehavior: 'tax_behavior',
+});
 
 export async function insertPlan(
   sql: AnySql,
@@ -65,53 +48,21 @@ export async function insertPlan(
   id: string,
   p: PlanFields,
 ): Promise<PlanRow> {
-  const row = { id, agency_id: agencyId, ...dbFields(p) };
+  const row = { id, agency_id: agencyId, ...plans.columnsOf(p) };
   const [plan] = await sql<PlanRow[]>`insert into plans ${sql(row)} returning ${columns(sql)}`;
   return plan!;
 }
 
-export async function updatePlan(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-  p: Partial<PlanFields>,
-): Promise<PlanRow | null> {
-  const fields = dbFields(p);
-  if (Object.keys(fields).length === 0) return getPlan(sql, agencyId, id);
-  const [plan] = await sql<PlanRow[]>`
-    update plans set ${sql(fields)}, updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return plan ?? null;
-}
+/** Changes the fields given; running subscriptions keep the terms they snapshotted. */
+export const updatePlan = plans.update;
 
-export async function archivePlan(
-  sql: AnySql,
-  agencyId: string,
-  id: string,
-): Promise<PlanRow | null> {
-  const [plan] = await sql<PlanRow[]>`
-    update plans set archived_at = coalesce(archived_at, now()), updated_at = now()
-    where id = ${id} and agency_id = ${agencyId} returning ${columns(sql)}`;
-  return plan ?? null;
-}
+/** Archives the plan: it can no longer be assigned. Archiving again keeps the first time. */
+export const archivePlan = plans.archive;
 
-export async function getPlan(sql: AnySql, agencyId: string, id: string): Promise<PlanRow | null> {
-  const [plan] = await sql<
-    PlanRow[]
-  >`select ${columns(sql)} from plans where id = ${id} and agency_id = ${agencyId}`;
-  return plan ?? null;
-}
+export const getPlan = plans.get;
 
-export async function listPlans(
-  sql: Sql,
-  f: { agencyId: string; includeArchived: boolean; after?: string | undefined; limit: number },
-): Promise<PlanRow[]> {
-  return sql<PlanRow[]>`
-    select ${columns(sql)} from plans where agency_id = ${f.agencyId}
-      ${f.includeArchived ? sql`` : sql`and archived_at is null`}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+/** The agency's plans, newest first, active only unless `includeArchived`. */
+export const listPlans = plans.list;
 
 /** The plan's terms as a subscription freezes them at its start. */
 export function snapshotTerms(plan: PlanRow, taxRateBps = 0): PlanTerms {

@@ -1,5 +1,6 @@
 /** Client portal users: people at the client who see its billing (`manage_billing`). */
 import type { AnySql } from '../client';
+import { clientOwnedQueries } from './resource-queries';
 
 export type PortalPermission = 'manage_billing';
 
@@ -31,37 +32,12 @@ export async function insertPortalUser(
   return row!;
 }
 
-export async function getPortalUser(
-  sql: AnySql,
-  agencyId: string,
-  clientId: string,
-  id: string,
-): Promise<PortalUserRow | null> {
-  const [row] = await sql<PortalUserRow[]>`
-    select ${columns(sql)} from portal_users
-    where id = ${id} and client_id = ${clientId} and agency_id = ${agencyId}`;
-  return row ?? null;
-}
+const portalUsers = clientOwnedQueries<PortalUserRow>('portal_users', columns);
 
-export async function listPortalUsers(
-  sql: AnySql,
-  f: { agencyId: string; clientId: string; after?: string | undefined; limit: number },
-): Promise<PortalUserRow[]> {
-  return sql<PortalUserRow[]>`
-    select ${columns(sql)} from portal_users
-    where agency_id = ${f.agencyId} and client_id = ${f.clientId}
-      ${f.after ? sql`and id < ${f.after}` : sql``}
-    order by id desc limit ${f.limit}`;
-}
+export const getPortalUser = portalUsers.get;
 
-export async function deletePortalUser(
-  sql: AnySql,
-  agencyId: string,
-  clientId: string,
-  id: string,
-): Promise<boolean> {
-  const rows = await sql`
-    delete from portal_users where id = ${id} and client_id = ${clientId} and agency_id = ${agencyId}
-    returning id`;
-  return rows.length === 1;
-}
+/** The client's portal users, newest first. */
+export const listPortalUsers = portalUsers.list;
+
+/** Removes the portal user; false when the client has no such user. */
+export const deletePortalUser = portalUsers.remove;

@@ -9,7 +9,8 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { devServerExecutable } from '../tools';
+import { devServerExecutable } from '../../tools';
+import { searchAttributeFlags } from '../../tools/search-attribute-flags';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 import { signalGroup, stopGroup } from './processes';
 
@@ -41,21 +42,6 @@ export interface DevServer {
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
-
-// The CLI spells types in PascalCase. Keyed by our types, so a new type in SEARCH_ATTRIBUTES fails
-// to compile here instead of failing at launch.
-const CLI_TYPE: Record<(typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES], string> = {
-  KEYWORD: 'Keyword',
-  DATETIME: 'Datetime',
-};
-
-/** `--search-attribute Name=Type` for each of Tally's custom search attributes. */
-export function searchAttributeFlags(): string[] {
-  return Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
-    '--search-attribute',
-    `${name}=${CLI_TYPE[type]}`,
-  ]);
-}
 
 /** Starts the dev server and resolves once its gRPC API, namespace and Web UI all answer. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {

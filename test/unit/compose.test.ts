@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { apiConfigSchema, parseConfig, workerConfigSchema } from '../../lib/config';
-import { searchAttributeFlags } from '../../scripts/lib/dev-server';
+import { searchAttributeFlags } from '../../tools/search-attribute-flags';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

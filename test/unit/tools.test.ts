@@ -8,8 +8,8 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ToolUnavailableError } from '../../scripts/tools/common';
-import { ensureGoTool, type GoToolSpec } from '../../scripts/tools/go-tool';
+import { ToolUnavailableError } from '../../tools/common';
+import { ensureGoTool, type GoToolSpec } from '../../tools/go-tool';
 
 const spec: GoToolSpec = {
   tool: 'fake-tool',

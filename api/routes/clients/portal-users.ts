@@ -9,18 +9,11 @@ import {
   insertPortalUser,
   listPortalUsers,
   type PortalUserRow,
-} from '../../db/queries/portal-users';
-import { newId } from '../../lib/ids';
-import {
-  alreadyTaken,
-  commonErrorResponses,
-  conflictResponse,
-  isUniqueViolation,
-  notFound,
-} from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
+} from '../../../db/queries/portal-users';
+import { alreadyTaken, commonErrorResponses, notFound } from '../../errors';
+import { newApp } from '../../hono';
+import { Timestamp } from '../../schemas';
+import { clientResourceParams, clientResourceRoutes } from '../../client-resource-routes';
 
 const Permission = z.enum(['manage_billing']);
 
@@ -68,39 +61,14 @@ export function portalUserRoutes() {
     queries: { list: listPortalUsers, get: getPortalUser },
   });
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/clients/{id}/portal-users',
-      tags,
-      summary: 'Invite a portal user to a client',
-      request: { params: IdParam, body: jsonBody(CreatePortalUserSchema) },
-      responses: {
-        201: jsonResponse(PortalUserSchema, 'The portal user'),
-        ...commonErrorResponses,
-        ...conflictResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const { sql } = c.var.deps;
-      await requireClient(sql, c.var.agencyId, id);
-      try {
-        const user = await insertPortalUser(sql, {
-          id: newId('usr'),
-          agencyId: c.var.agencyId,
-          clientId: id,
-          ...body,
-        });
-        return c.json(presentUser(user), 201);
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw alreadyTaken('email', `${body.email} is already a portal user of client ${id}`);
-        throw err;
-      }
-    },
-  );
+  resource.create('Invite a portal user to a client', {
+    body: CreatePortalUserSchema,
+    description: 'The portal user',
+    idPrefix: 'usr',
+    insert: insertPortalUser,
+    taken: (body, clientId) =>
+      alreadyTaken('email', `${body.email} is already a portal user of client ${clientId}`),
+  });
 
   resource.list('List a client\u2019s portal users');
   resource.get('Get a portal user');

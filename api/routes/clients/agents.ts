@@ -8,19 +8,21 @@ import {
   listAgents,
   updateAgent,
   type AgentRow,
-} from '../../db/queries/agents';
-import { newId } from '../../lib/ids';
+} from '../../../db/queries/agents';
 import {
   alreadyTaken,
   ApiError,
   commonErrorResponses,
   conflictResponse,
-  isUniqueViolation,
   notFound,
-} from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../schemas';
-import { clientResourceParams, clientResourceRoutes, requireClient } from '../resource-routes';
+} from '../../errors';
+import { newApp } from '../../hono';
+import { jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
+import {
+  clientResourceParams,
+  clientResourceRoutes,
+  unlessTaken,
+} from '../../client-resource-routes';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -51,15 +53,8 @@ function presentAgent(a: AgentRow) {
   return { object: 'agent' as const, ...a, createdAt: a.createdAt.toISOString() };
 }
 
-async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
-  try {
-    return await write;
-  } catch (err) {
-    if (isUniqueViolation(err))
-      throw alreadyTaken('externalId', `another agent already has externalId ${externalId}`);
-    throw err;
-  }
-}
+const externalIdTaken = (externalId: string | null | undefined) =>
+  alreadyTaken('externalId', `another agent already has externalId ${externalId}`);
 
 const tags = ['agents'];
 
@@ -77,31 +72,13 @@ export function agentRoutes() {
     queries: { list: listAgents, get: getAgent },
   });
 
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/clients/{id}/agents',
-      tags,
-      summary: 'Add an agent to a client',
-      request: { params: IdParam, body: jsonBody(AgentFieldsSchema) },
-      responses: {
-        201: jsonResponse(AgentSchema, 'The agent'),
-        ...commonErrorResponses,
-        ...conflictResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const { sql } = c.var.deps;
-      await requireClient(sql, c.var.agencyId, id);
-      const agent = await externalIdUnique(
-        insertAgent(sql, { id: newId('agt'), agencyId: c.var.agencyId, clientId: id, ...body }),
-        body.externalId,
-      );
-      return c.json(presentAgent(agent), 201);
-    },
-  );
+  resource.create('Add an agent to a client', {
+    body: AgentFieldsSchema,
+    description: 'The agent',
+    idPrefix: 'agt',
+    insert: insertAgent,
+    taken: (body) => externalIdTaken(body.externalId),
+  });
 
   resource.list('List a client\u2019s agents');
   resource.get('Get an agent');
@@ -122,9 +99,9 @@ export function agentRoutes() {
     async (c) => {
       const { id, agentId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const agent = await externalIdUnique(
+      const agent = await unlessTaken(
         updateAgent(c.var.deps.sql, c.var.agencyId, id, agentId, body),
-        body.externalId,
+        () => externalIdTaken(body.externalId),
       );
       if (!agent) throw notFound('agent', agentId);
       return c.json(presentAgent(agent), 200);

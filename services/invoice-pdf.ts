@@ -1,23 +1,20 @@
 /**
- * GET /v1/payment-requests/{id}/pdf: a payment request as a PDF the client can keep. Usage lines
+ * A payment request as a PDF the client can keep (GET /v1/payment-requests/{id}/pdf). Usage lines
  * show the period dates, total minutes, rate, amount and the breakdown per agent.
  */
-import { createRoute, z } from '@hono/zod-openapi';
 import PDFDocument from 'pdfkit';
-import { formatMinor } from '../../billing/money';
-import { formatMinutes } from '../../billing/pools';
-import { getAgency } from '../../db/queries/agencies';
-import { getClient } from '../../db/queries/clients';
+import { formatMinor } from '../billing/money';
+import { formatMinutes } from '../billing/pools';
+import type { Sql } from '../db/client';
+import { getAgency } from '../db/queries/agencies';
+import { getClient } from '../db/queries/clients';
 import {
   getPaymentRequest,
   getPaymentRequestLines,
   type PaymentRequestLineRow,
   type PaymentRequestRow,
-} from '../../db/queries/payment-requests';
-import { agentNames } from '../../db/queries/usage-periods';
-import { commonErrorResponses, notFound } from '../errors';
-import { newApp } from '../hono';
-import { IdParam } from '../schemas';
+} from '../db/queries/payment-requests';
+import { agentNames } from '../db/queries/usage-periods';
 
 const day = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : '-');
 
@@ -105,46 +102,25 @@ export function renderRequestPdf(p: PdfInput): Promise<Buffer> {
   return done;
 }
 
-export function invoicePdfRoutes() {
-  const app = newApp();
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/payment-requests/{id}/pdf',
-      tags: ['payment requests'],
-      summary: 'Download a payment request as PDF (usage lines with per-agent breakdown)',
-      request: { params: IdParam },
-      responses: {
-        200: {
-          description: 'The PDF',
-          content: { 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } },
-        },
-        ...commonErrorResponses,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const { sql } = c.var.deps;
-      const request = await getPaymentRequest(sql, c.var.agencyId, id);
-      if (!request) throw notFound('payment request', id);
-      const [lines, agency, client, agents] = await Promise.all([
-        getPaymentRequestLines(sql, id),
-        getAgency(sql, c.var.agencyId),
-        getClient(sql, c.var.agencyId, request.clientId),
-        agentNames(sql, request.clientId),
-      ]);
-      const pdf = await renderRequestPdf({
-        agencyName: agency?.name ?? '',
-        client: { id: request.clientId, name: client?.name ?? '', email: client?.email ?? null },
-        request,
-        lines,
-        agents,
-      });
-      return c.body(new Uint8Array(pdf), 200, {
-        'content-type': 'application/pdf',
-        'content-disposition': `attachment; filename="${id}.pdf"`,
-      }) as never;
-    },
-  );
-  return app;
+/** The agency's payment request `id` as a PDF, or null when the agency has no such request. */
+export async function paymentRequestPdf(
+  sql: Sql,
+  agencyId: string,
+  id: string,
+): Promise<Buffer | null> {
+  const request = await getPaymentRequest(sql, agencyId, id);
+  if (!request) return null;
+  const [lines, agency, client, agents] = await Promise.all([
+    getPaymentRequestLines(sql, id),
+    getAgency(sql, agencyId),
+    getClient(sql, agencyId, request.clientId),
+    agentNames(sql, request.clientId),
+  ]);
+  return renderRequestPdf({
+    agencyName: agency?.name ?? '',
+    client: { id: request.clientId, name: client?.name ?? '', email: client?.email ?? null },
+    request,
+    lines,
+    agents,
+  });
 }
