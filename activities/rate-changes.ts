@@ -12,12 +12,12 @@
  * change twice as one.
  */
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { rejectionType, sendWhileRenewing } from '../lib/workflow-updates';
 import type { Sql } from '../db/client';
 import { dropRateChange, getRateChange, markRateDelivered } from '../db/queries/rate-changes';
 import { subscriptionIsLive } from '../db/queries/subscriptions';
-import { changeTermsUpdate, subscriptionWorkflowId } from '../workflows/definitions';
+import { isWorkflowGone, rejectionType } from '../temporal/rejections';
+import { changeSubscriptionTerms } from '../temporal/subscription-calls';
+import { Rejection } from '../workflows/definitions';
 
 /** How long one update may take before the delivery is left to the sweeper. */
 const UPDATE_DEADLINE_MS = 5_000;
@@ -31,26 +31,20 @@ export async function deliverRateChange(
   // Already delivered by another: nothing to do.
   if (!owed || owed.version === owed.deliveredVersion) return;
   try {
-    await sendWhileRenewing(() =>
-      deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        deps.temporal.workflow
-          .getHandle(subscriptionWorkflowId(subscriptionId))
-          .executeUpdate(changeTermsUpdate, {
-            args: [
-              { rateMinorPerMinute: owed.rateMinorPerMinute, rateDecidedAtMs: owed.decidedAtMs },
-            ],
-          }),
-      ),
+    await changeSubscriptionTerms(
+      deps.temporal,
+      subscriptionId,
+      { rateMinorPerMinute: owed.rateMinorPerMinute, rateDecidedAtMs: owed.decidedAtMs },
+      { deadlineMs: UPDATE_DEADLINE_MS },
     );
   } catch (err) {
     // Canceled or blocked meanwhile (or ended and gone): there is nothing left to change. A
     // workflow not found whose row is live was not started yet: the next sweep delivers.
     const type = rejectionType(err);
     const ended =
-      type === 'SubscriptionCanceled' ||
-      type === 'SubscriptionBlocked' ||
-      (err instanceof WorkflowNotFoundError &&
-        !(await subscriptionIsLive(deps.sql, subscriptionId)));
+      type === Rejection.SubscriptionCanceled ||
+      type === Rejection.SubscriptionBlocked ||
+      (isWorkflowGone(err) && !(await subscriptionIsLive(deps.sql, subscriptionId)));
     if (!ended) throw err;
     return dropRateChange(deps.sql, subscriptionId);
   }

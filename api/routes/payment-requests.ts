@@ -5,7 +5,6 @@
  * the requests of a subscription that has ended.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
 import { recordEvent } from '../../db/queries/events';
 import {
@@ -18,13 +17,13 @@ import {
   type PaymentRequestRow,
 } from '../../db/queries/payment-requests';
 import { getSubscription } from '../../db/queries/subscriptions';
-import { recordPaymentUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
+import { isWorkflowGone, rejectionType, toApiError } from '../../temporal/rejections';
+import { recordSubscriptionPayment } from '../../temporal/subscription-calls';
+import { Rejection } from '../../workflows/definitions';
 import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { rejectionType, sendWhileRenewing } from '../../lib/workflow-updates';
-import { toApiError } from './workflow-updates';
 
 const MarkSchema = z.object({
   status: z.enum(['paid', 'failed', 'canceled']),
@@ -245,25 +244,17 @@ export function paymentRequestRoutes() {
       let viaWorkflow = sub !== null && sub.status !== 'canceled';
       if (viaWorkflow) {
         try {
-          await sendWhileRenewing(() =>
-            temporal.workflow
-              .getHandle(subscriptionWorkflowId(sub!.id))
-              .executeUpdate(recordPaymentUpdate, {
-                args: [
-                  {
-                    requestId: id,
-                    status: mark.status,
-                    externalReference: mark.externalReference ?? null,
-                  },
-                ],
-              }),
-          );
+          await recordSubscriptionPayment(temporal, sub!.id, {
+            requestId: id,
+            status: mark.status,
+            externalReference: mark.externalReference ?? null,
+          });
         } catch (err) {
           const type = rejectionType(err);
           // Ended meanwhile: the workflow no longer owns the request.
-          if (type === 'SubscriptionCanceled' || err instanceof WorkflowNotFoundError) {
+          if (type === Rejection.SubscriptionCanceled || isWorkflowGone(err)) {
             viaWorkflow = false;
-          } else if (type === 'RequestNotOpen' || type === 'InvalidTransition') {
+          } else if (type === Rejection.RequestNotOpen || type === Rejection.InvalidTransition) {
             throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
           } else {
             toApiError(err);

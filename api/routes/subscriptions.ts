@@ -20,15 +20,15 @@ import {
 } from '../../db/queries/subscriptions';
 import { databaseNowMs, queueRateChange } from '../../db/queries/rate-changes';
 import { deliverRateChange } from '../../activities/rate-changes';
-import { startSubscriptionWorkflow } from '../../activities/subscription-start';
-import { newId } from '../../lib/ids';
+import { startSubscriptionWorkflow } from '../../temporal/subscription-start';
 import {
-  cancelUpdate,
-  changeTermsUpdate,
-  setCouponUpdate,
-  stateQuery,
-  subscriptionWorkflowId,
-} from '../../workflows/definitions';
+  cancelSubscription,
+  changeSubscriptionTerms,
+  querySubscriptionState,
+  setSubscriptionCoupon,
+} from '../../temporal/subscription-calls';
+import { newId } from '../../lib/ids';
+import { subscriptionWorkflowId } from '../../workflows/definitions';
 import type { ApiDeps } from '../context';
 import {
   ApiError,
@@ -372,13 +372,10 @@ export function subscriptionRoutes() {
       const row = await getSubscription(sql, c.var.agencyId, id);
       if (!row) throw notFound('subscription', id);
       if (live !== 'true') return c.json(presentSubscription(row), 200);
-      const view = await temporal.workflow
-        .getHandle(row.workflowId)
-        .query(stateQuery)
-        .catch((err: Error) => {
-          c.var.deps.log.warn({ err, subscriptionId: id }, 'live state query failed');
-          throw new ApiError('unavailable', 'the workflow did not answer; try again');
-        });
+      const view = await querySubscriptionState(temporal, row.id).catch((err: Error) => {
+        c.var.deps.log.warn({ err, subscriptionId: id }, 'live state query failed');
+        throw new ApiError('unavailable', 'the workflow did not answer; try again');
+      });
       const { subscriptionId: _s, billingMode: _b, ...liveState } = view;
       return c.json(
         {
@@ -422,8 +419,8 @@ export function subscriptionRoutes() {
       const { sql, temporal } = c.var.deps;
       await runningSubscription(sql, c.var.agencyId, id);
       // The update answers once the workflow has stored the cancellation.
-      await updateSubscription({ temporal, sql }, id, (h) =>
-        h.executeUpdate(cancelUpdate, { args: [{ when: body.when, reason: body.reason ?? null }] }),
+      await updateSubscription({ sql }, id, () =>
+        cancelSubscription(temporal, id, { when: body.when, reason: body.reason ?? null }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },
@@ -451,9 +448,7 @@ export function subscriptionRoutes() {
       const { sql, temporal } = c.var.deps;
       const row = await runningSubscription(sql, c.var.agencyId, id);
       const coupon = await snapshotCoupon(sql, c.var.agencyId, couponId, row.terms.currency);
-      await updateSubscription({ temporal, sql }, id, (h) =>
-        h.executeUpdate(setCouponUpdate, { args: [coupon] }),
-      );
+      await updateSubscription({ sql }, id, () => setSubscriptionCoupon(temporal, id, coupon));
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },
   );
@@ -475,9 +470,7 @@ export function subscriptionRoutes() {
       const { id } = c.req.valid('param');
       const { sql, temporal } = c.var.deps;
       await runningSubscription(sql, c.var.agencyId, id);
-      await updateSubscription({ temporal, sql }, id, (h) =>
-        h.executeUpdate(setCouponUpdate, { args: [null] }),
-      );
+      await updateSubscription({ sql }, id, () => setSubscriptionCoupon(temporal, id, null));
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },
   );
@@ -538,8 +531,8 @@ export function subscriptionRoutes() {
               rateDecidedAtMs: await databaseNowMs(sql),
             }
           : {};
-      await updateSubscription({ temporal, sql }, id, (h) =>
-        h.executeUpdate(changeTermsUpdate, { args: [{ ...(terms ? { terms } : {}), ...rate }] }),
+      await updateSubscription({ sql }, id, () =>
+        changeSubscriptionTerms(temporal, id, { ...(terms ? { terms } : {}), ...rate }),
       );
       return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
     },
