@@ -6,7 +6,7 @@
  * take different rows; a delivery racing the API's own is harmless (activities/rate-changes.ts).
  */
 import type { Client } from '@temporalio/client';
-import { deliverRateChange } from '../activities/rate-changes';
+import { deliverRateChange } from '../services/client-rates';
 import type { Sql } from '../db/client';
 import { claimOwedRateChanges } from '../db/queries/rate-changes';
 import type { Logger } from '../lib/logger';

@@ -5,22 +5,15 @@
  * the requests of a subscription that has ended.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Sql } from '../../db/client';
-import { recordEvent } from '../../db/queries/events';
 import {
-  REQUEST_TRANSITIONS,
   getPaymentRequest,
   getPaymentRequestLines,
   listPaymentRequests,
-  setPaymentRequestStatus,
   type PaymentRequestLineRow,
   type PaymentRequestRow,
 } from '../../db/queries/payment-requests';
-import { getSubscription } from '../../db/queries/subscriptions';
-import { isWorkflowGone, rejectionType, toApiError } from '../../temporal/rejections';
-import { recordSubscriptionPayment } from '../../temporal/subscription-calls';
-import { Rejection } from '../../workflows/definitions';
-import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { recordPaymentOutcome } from '../../services/payments';
+import { commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
@@ -35,47 +28,6 @@ const MarkSchema = z.object({
     .optional()
     .openapi({ description: 'The agency\u2019s own reference (bank transfer id, receipt number)' }),
 });
-type Mark = z.infer<typeof MarkSchema>;
-
-const notMarkable = (r: PaymentRequestRow, status: string) =>
-  new ApiError(
-    'conflict',
-    r.status === status
-      ? `payment request ${r.id} is already ${status}`
-      : `payment request ${r.id} is ${r.status}: only ${REQUEST_TRANSITIONS[status as Mark['status']].join(', ')} requests can become ${status}`,
-    [{ field: 'status', message: `not allowed from ${r.status}` }],
-  );
-
-/** Marks a request in Postgres (pack, one-time, or of an ended subscription), with its event. */
-async function markDirectly(sql: Sql, r: PaymentRequestRow, mark: Mark): Promise<void> {
-  if (r.status === mark.status) throw notMarkable(r, mark.status);
-  await sql.begin(async (tx) => {
-    const done = await setPaymentRequestStatus(tx, {
-      requestId: r.id,
-      agencyId: r.agencyId,
-      status: mark.status,
-      at: new Date(),
-      externalReference: mark.externalReference ?? null,
-    });
-    if (!done?.changed) throw notMarkable(done?.row ?? r, mark.status);
-    await recordEvent(tx, {
-      agencyId: r.agencyId,
-      type: `payment_request.${mark.status}`,
-      clientId: r.clientId,
-      subjectType: 'payment_request',
-      subjectId: r.id,
-      data: {
-        subscriptionId: r.subscriptionId,
-        status: mark.status,
-        externalReference: mark.externalReference ?? null,
-        totalMinor: r.totalMinor,
-        currency: r.currency,
-      },
-      dedupeKey: `request:${r.id}:${mark.status}`,
-    });
-  });
-}
-
 const Status = z.enum(['pending', 'paid', 'overdue', 'failed', 'canceled']);
 const Type = z.enum(['cycle', 'pack', 'one_time']);
 
@@ -233,38 +185,15 @@ export function paymentRequestRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const mark = c.req.valid('json');
-      const { sql, temporal } = c.var.deps;
-      const agencyId = c.var.agencyId;
-      const row = await getPaymentRequest(sql, agencyId, id);
-      if (!row) throw notFound('payment request', id);
-      const sub =
-        row.type === 'cycle' && row.subscriptionId
-          ? await getSubscription(sql, agencyId, row.subscriptionId)
-          : null;
-      let viaWorkflow = sub !== null && sub.status !== 'canceled';
-      if (viaWorkflow) {
-        try {
-          await recordSubscriptionPayment(temporal, sub!.id, {
-            requestId: id,
-            status: mark.status,
-            externalReference: mark.externalReference ?? null,
-          });
-        } catch (err) {
-          const type = rejectionType(err);
-          // Ended meanwhile: the workflow no longer owns the request.
-          if (type === Rejection.SubscriptionCanceled || isWorkflowGone(err)) {
-            viaWorkflow = false;
-          } else if (type === Rejection.RequestNotOpen || type === Rejection.InvalidTransition) {
-            throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
-          } else {
-            toApiError(err);
-          }
-        }
-      }
-      if (!viaWorkflow)
-        await markDirectly(sql, (await getPaymentRequest(sql, agencyId, id))!, mark);
-      const updated = (await getPaymentRequest(sql, agencyId, id))!;
-      return c.json(presentPaymentRequest(updated, await getPaymentRequestLines(sql, id)), 200);
+      const updated = await recordPaymentOutcome(c.var.deps, {
+        agencyId: c.var.agencyId,
+        requestId: id,
+        status: mark.status,
+        externalReference: mark.externalReference ?? null,
+        source: 'manual',
+      });
+      const lines = await getPaymentRequestLines(c.var.deps.sql, id);
+      return c.json(presentPaymentRequest(updated, lines), 200);
     },
   );
 

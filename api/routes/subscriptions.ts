@@ -4,45 +4,28 @@
  * change afterwards is a workflow update, validated by the workflow before it is accepted.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { periodAt } from '../../billing/periods';
-import { couponFromCatalog, type AppliedCoupon, type PlanTerms } from '../../billing/terms';
-import type { AnySql, Sql } from '../../db/client';
-import { listAgentIds, lockClient } from '../../db/queries/clients';
-import { getPlan, snapshotTerms } from '../../db/queries/plans';
 import {
-  getCatalogCoupon,
-  getLiveSubscription,
   getSubscription,
-  insertSubscription,
   listSubscriptions,
-  markWorkflowStarted,
   type SubscriptionRow,
 } from '../../db/queries/subscriptions';
-import { databaseNowMs, queueRateChange } from '../../db/queries/rate-changes';
-import { deliverRateChange } from '../../activities/rate-changes';
-import { startSubscriptionWorkflow } from '../../temporal/subscription-start';
 import {
   cancelSubscription,
-  changeSubscriptionTerms,
-  querySubscriptionState,
+  changeSubscription,
   setSubscriptionCoupon,
-} from '../../temporal/subscription-calls';
-import { newId } from '../../lib/ids';
-import { subscriptionWorkflowId } from '../../workflows/definitions';
-import type { ApiDeps } from '../context';
+} from '../../services/subscription-changes';
+import { startSubscription } from '../../services/subscription-start';
+import { querySubscriptionState } from '../../temporal/subscription-calls';
 import {
   ApiError,
   commonErrorResponses,
   conflictResponse,
-  invalidField,
   notFound,
   unprocessableResponse,
 } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Rate, Timestamp } from '../schemas';
-import { checkClientRate } from './clients';
-import { updateSubscription } from './workflow-updates';
 
 const Status = z.enum(['scheduled', 'active', 'past_due', 'blocked', 'canceled']);
 
@@ -162,58 +145,6 @@ export function presentSubscription(s: SubscriptionRow) {
   };
 }
 
-/** A catalog coupon as a subscription in `currency` would carry it; 400 naming couponId if not. */
-async function snapshotCoupon(
-  sql: AnySql,
-  agencyId: string,
-  couponId: string,
-  currency: string,
-): Promise<AppliedCoupon> {
-  const coupon = await getCatalogCoupon(sql, agencyId, couponId);
-  if (!coupon) throw invalidField('couponId', `no coupon ${couponId}`);
-  if (coupon.archivedAt) throw invalidField('couponId', `coupon ${couponId} is archived`);
-  if (coupon.kind === 'fixed' && coupon.currency !== currency)
-    throw invalidField(
-      'couponId',
-      `coupon ${couponId} is in ${coupon.currency}, the subscription in ${currency}`,
-    );
-  return couponFromCatalog(coupon);
-}
-
-/** The subscription, or 404; a canceled one answers 409 for anything that would change it. */
-async function runningSubscription(sql: Sql, agencyId: string, id: string) {
-  const row = await getSubscription(sql, agencyId, id);
-  if (!row) throw notFound('subscription', id);
-  if (row.status === 'canceled')
-    throw new ApiError('conflict', `subscription ${id} is canceled: start a new one`);
-  return row;
-}
-
-/**
- * A client's new per-minute rate, owed to its running subscription from its next period (the
- * clients route calls this through api/hooks.ts, in the transaction that changes the client):
- * queued in that transaction (the rate-change outbox), so it commits with the client row.
- * Returns the delivery to run once committed; should it fail, the worker's sweeper delivers.
- */
-export async function queueClientRateChange(
-  deps: Pick<ApiDeps, 'sql' | 'temporal' | 'log'>,
-  tx: AnySql,
-  agencyId: string,
-  clientId: string,
-  rateMinorPerMinute: string | null,
-): Promise<() => Promise<void>> {
-  const sub = await getLiveSubscription(tx, agencyId, clientId);
-  if (!sub || sub.status === 'blocked') return async () => {};
-  await queueRateChange(tx, sub.id, rateMinorPerMinute);
-  return () =>
-    deliverRateChange(deps, sub.id).catch((err: unknown) =>
-      deps.log.warn(
-        { err, subscriptionId: sub.id },
-        'rate change not delivered yet; the worker sweeper delivers it',
-      ),
-    );
-}
-
 const tags = ['subscriptions'];
 
 export function subscriptionRoutes() {
@@ -233,82 +164,7 @@ export function subscriptionRoutes() {
       },
     }),
     async (c) => {
-      const body = c.req.valid('json');
-      const { sql, temporal } = c.var.deps;
-      const agencyId = c.var.agencyId;
-      const now = Date.now();
-      const startAtMs = body.startAt ? Date.parse(body.startAt) : null;
-      const id = newId('sub');
-      // The client (its rate, billing mode, plan, whether disabled) is read under a share lock in
-      // the transaction that inserts the row: a change to it committed first is seen, and one
-      // after waits for the row, then finds the subscription and owes it the new rate.
-      const row = await sql.begin(async (tx) => {
-        const client = await lockClient(tx, agencyId, body.clientId, { shared: true });
-        if (!client) throw invalidField('clientId', `no client ${body.clientId}`);
-        if (client.disabled)
-          throw new ApiError('conflict', `client ${client.id} is disabled: enable it first`);
-        const planId = body.planId ?? client.planId;
-        if (!planId)
-          throw invalidField(
-            'planId',
-            'the client has no assigned plan: assign one or pass planId',
-          );
-        const plan = await getPlan(tx, agencyId, planId);
-        if (!plan) throw invalidField('planId', `no plan ${planId}`);
-        if (plan.archivedAt) throw invalidField('planId', `plan ${planId} is archived`);
-        const clientAgents = await listAgentIds(tx, client.id);
-        const agentIds = body.agentIds ?? clientAgents;
-        const foreign = agentIds.find((a) => !clientAgents.includes(a));
-        if (foreign)
-          throw invalidField('agentIds', `agent ${foreign} does not belong to client ${client.id}`);
-        const terms = snapshotTerms(plan, body.taxRateBps);
-        // Backdating bills from the start date; more than one period back would bill periods at once.
-        if (startAtMs !== null && periodAt(startAtMs, terms, 0).endMs <= now)
-          throw invalidField('startAt', 'may be in the past by less than one period of the plan');
-        const coupon = body.couponId
-          ? await snapshotCoupon(tx, agencyId, body.couponId, plan.currency)
-          : null;
-        try {
-          return await insertSubscription(tx, {
-            id,
-            agencyId,
-            clientId: client.id,
-            planId: plan.id,
-            terms: { ...terms, rateMinorPerMinute: client.rateMinorPerMinute },
-            agentIds,
-            billingMode: client.billingMode,
-            status: startAtMs !== null && startAtMs > now ? 'scheduled' : 'active',
-            startAt: new Date(startAtMs ?? now),
-            coupon,
-            workflowId: subscriptionWorkflowId(id),
-          });
-        } catch (err) {
-          if ((err as { code?: string }).code === '23505') {
-            throw new ApiError(
-              'conflict',
-              `client ${client.id} already has a subscription that is not canceled: cancel it first`,
-            );
-          }
-          throw err;
-        }
-      });
-      try {
-        await startSubscriptionWorkflow(temporal, row, startAtMs);
-      } catch (err) {
-        // Without its workflow the row would be a lie: take it back and say so. (Should the
-        // workflow have started after all, it finds no row and ends itself; a row whose start a
-        // sweeper recorded meanwhile stays.)
-        await sql`delete from subscriptions where id = ${id} and workflow_started_at is null`;
-        c.var.deps.log.error({ err, subscriptionId: id }, 'could not start subscription workflow');
-        throw new ApiError(
-          'unavailable',
-          'the workflow service did not accept the subscription; nothing was created, try again',
-        );
-      }
-      // Unrecorded, the sweeper would find the workflow running and record it: not an error.
-      await markWorkflowStarted(sql, id).catch((err: unknown) =>
-        c.var.deps.log.warn({ err, subscriptionId: id }, 'could not record the workflow start'),
-      );
+      const row = await startSubscription(c.var.deps, c.var.agencyId, c.req.valid('json'));
       return c.json(presentSubscription(row), 201);
     },
   );
@@ -416,13 +272,12 @@ export function subscriptionRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { sql, temporal } = c.var.deps;
-      await runningSubscription(sql, c.var.agencyId, id);
       // The update answers once the workflow has stored the cancellation.
-      await updateSubscription({ sql }, id, () =>
-        cancelSubscription(temporal, id, { when: body.when, reason: body.reason ?? null }),
-      );
-      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+      const row = await cancelSubscription(c.var.deps, c.var.agencyId, id, {
+        when: body.when,
+        reason: body.reason ?? null,
+      });
+      return c.json(presentSubscription(row), 200);
     },
   );
 
@@ -445,11 +300,8 @@ export function subscriptionRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const { couponId } = c.req.valid('json');
-      const { sql, temporal } = c.var.deps;
-      const row = await runningSubscription(sql, c.var.agencyId, id);
-      const coupon = await snapshotCoupon(sql, c.var.agencyId, couponId, row.terms.currency);
-      await updateSubscription({ sql }, id, () => setSubscriptionCoupon(temporal, id, coupon));
-      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+      const row = await setSubscriptionCoupon(c.var.deps, c.var.agencyId, id, couponId);
+      return c.json(presentSubscription(row), 200);
     },
   );
 
@@ -468,10 +320,8 @@ export function subscriptionRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { sql, temporal } = c.var.deps;
-      await runningSubscription(sql, c.var.agencyId, id);
-      await updateSubscription({ sql }, id, () => setSubscriptionCoupon(temporal, id, null));
-      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+      const row = await setSubscriptionCoupon(c.var.deps, c.var.agencyId, id, null);
+      return c.json(presentSubscription(row), 200);
     },
   );
 
@@ -504,37 +354,8 @@ export function subscriptionRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { sql, temporal, platformRateMinorPerMinute } = c.var.deps;
-      const row = await runningSubscription(sql, c.var.agencyId, id);
-      if (body.planId === undefined && body.rateMinorPerMinute === undefined)
-        throw invalidField('planId', 'give planId, rateMinorPerMinute or both');
-      checkClientRate(body.rateMinorPerMinute, platformRateMinorPerMinute);
-      let terms: PlanTerms | undefined;
-      if (body.planId !== undefined) {
-        const plan = await getPlan(sql, c.var.agencyId, body.planId);
-        if (!plan) throw invalidField('planId', `no plan ${body.planId}`);
-        if (plan.archivedAt) throw invalidField('planId', `plan ${body.planId} is archived`);
-        if (plan.currency !== row.terms.currency)
-          throw new ApiError(
-            'unprocessable',
-            `planId: plan ${plan.id} is in ${plan.currency}, the subscription in ${row.terms.currency}`,
-            [{ field: 'planId', message: 'currency differs from the subscription\u2019s' }],
-          );
-        terms = snapshotTerms(plan, row.terms.taxRateBps);
-      }
-      // The rate's decision time, on the clock the rate-change outbox uses: a client rate still
-      // owed from before this request does not override it when it lands.
-      const rate =
-        body.rateMinorPerMinute !== undefined
-          ? {
-              rateMinorPerMinute: body.rateMinorPerMinute,
-              rateDecidedAtMs: await databaseNowMs(sql),
-            }
-          : {};
-      await updateSubscription({ sql }, id, () =>
-        changeSubscriptionTerms(temporal, id, { ...(terms ? { terms } : {}), ...rate }),
-      );
-      return c.json(presentSubscription((await getSubscription(sql, c.var.agencyId, id))!), 200);
+      const row = await changeSubscription(c.var.deps, c.var.agencyId, id, body);
+      return c.json(presentSubscription(row), 200);
     },
   );
 

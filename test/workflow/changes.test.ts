@@ -9,7 +9,7 @@ import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import type { Client } from '@temporalio/client';
-import { deliverRateChange } from '../../activities/rate-changes';
+import { deliverRateChange } from '../../services/client-rates';
 import {
   claimOwedRateChanges,
   getRateChange,

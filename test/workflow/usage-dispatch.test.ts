@@ -5,7 +5,7 @@
  * signaled. Counted from the workflows' own histories on the time-skipping server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
+import { ingestBatch } from '../../services/usage-ingest';
 import { createDispatcher } from '../../api/usage-dispatcher';
 import { createLogger } from '../../lib/logger';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';

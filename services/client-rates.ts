@@ -1,7 +1,7 @@
 /**
- * Delivering a client's new per-minute rate to its running subscription's workflow (a
- * `changeTerms` update, effective from the next period). The API queues the rate in the
- * transaction that changes the client row and delivers it right after commit; when that fails
+ * A client's per-minute rate: the rule it must keep, and its delivery to the running
+ * subscription's workflow (a `changeTerms` update, effective from the next period). The rate is
+ * queued in the transaction that changes the client row and delivered right after commit; when that fails
  * (Temporal unreachable, the worker far behind), the sweeper next to every worker delivers it.
  *
  * Deliveries may overlap (the API's, a sweeper's) and land out of order: each carries when its
@@ -12,12 +12,20 @@
  * change twice as one.
  */
 import type { Client } from '@temporalio/client';
-import type { Sql } from '../db/client';
-import { dropRateChange, getRateChange, markRateDelivered } from '../db/queries/rate-changes';
-import { subscriptionIsLive } from '../db/queries/subscriptions';
+import { compareRates } from '../billing/money';
+import type { AnySql, Sql } from '../db/client';
+import {
+  dropRateChange,
+  getRateChange,
+  markRateDelivered,
+  queueRateChange,
+} from '../db/queries/rate-changes';
+import { getLiveSubscription, subscriptionIsLive } from '../db/queries/subscriptions';
+import { invalidField } from '../lib/errors';
 import { isWorkflowGone, rejectionType } from '../temporal/rejections';
 import { changeSubscriptionTerms } from '../temporal/subscription-calls';
 import { Rejection } from '../workflows/definitions';
+import type { ServiceDeps } from './deps';
 
 /** How long one update may take before the delivery is left to the sweeper. */
 const UPDATE_DEADLINE_MS = 5_000;
@@ -49,4 +57,39 @@ export async function deliverRateChange(
     return dropRateChange(deps.sql, subscriptionId);
   }
   await markRateDelivered(deps.sql, subscriptionId, owed.version);
+}
+
+/** The agency's per-minute rate to a client must be above the platform's. */
+export function checkClientRate(rate: string | null | undefined, platformRate: string) {
+  if (rate != null && compareRates(rate, platformRate) <= 0) {
+    throw invalidField(
+      'rateMinorPerMinute',
+      `must be above the platform rate of ${platformRate} minor units per minute`,
+    );
+  }
+}
+
+/**
+ * A client's new per-minute rate, owed to its running subscription from its next period (called
+ * in the transaction that changes the client): queued in that transaction (the rate-change
+ * outbox), so it commits with the client row. Returns the delivery to run once committed; should
+ * it fail, the worker's sweeper delivers. No running subscription: nothing.
+ */
+export async function queueClientRateChange(
+  deps: Pick<ServiceDeps, 'sql' | 'temporal' | 'log'>,
+  tx: AnySql,
+  agencyId: string,
+  clientId: string,
+  rateMinorPerMinute: string | null,
+): Promise<() => Promise<void>> {
+  const sub = await getLiveSubscription(tx, agencyId, clientId);
+  if (!sub || sub.status === 'blocked') return async () => {};
+  await queueRateChange(tx, sub.id, rateMinorPerMinute);
+  return () =>
+    deliverRateChange(deps, sub.id).catch((err: unknown) =>
+      deps.log.warn(
+        { err, subscriptionId: sub.id },
+        'rate change not delivered yet; the worker sweeper delivers it',
+      ),
+    );
 }
