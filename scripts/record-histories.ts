@@ -27,7 +27,7 @@ import { createLogger } from '../lib/logger';
 import { queueRateChange } from '../db/queries/rate-changes';
 import { registerSearchAttributes } from '../temporal/connection';
 import { createWorker } from '../worker/create-worker';
-import { sweepRateChanges } from '../worker/rate-change-sweeper';
+import { sweepRateChanges } from '../background/rate-change-sweeper';
 import { fixturesReplaced, historyToFixture } from '../test/workflow/history-fixtures';
 import { testServerExecutable } from './tools';
 

@@ -15,7 +15,7 @@ import {
   getRateChange,
   queueRateChange,
 } from '../../db/queries/rate-changes';
-import { sweepRateChanges } from '../../worker/rate-change-sweeper';
+import { sweepRateChanges } from '../../background/rate-change-sweeper';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestBatch } from '../../services/usage-ingest';
-import { createDispatcher } from '../../api/usage-dispatcher';
+import { createDispatcher } from '../../background/usage-dispatcher';
 import { createLogger } from '../../lib/logger';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';
 import { subscriptionWorkflowId, usageSignal } from '../../workflows/definitions';
