@@ -1,49 +1,17 @@
-/** Clients of an agency: billing mode, per-minute rate, assigned plan. */
-import { createRoute, z } from '@hono/zod-openapi';
-import { getClient, listClients, type ClientRow } from '../../db/queries/clients';
-import { createClient, disableOrEnableClient, updateClient } from '../../services/clients';
+/**
+ * /v1/clients and /v1/clients/{id}: clients of an agency (billing mode, per-minute rate). What
+ * hangs below a client is in clients/.
+ */
+import { createRoute } from '@hono/zod-openapi';
+import { getClient, listClients } from '../../db/queries/clients';
+import { createClient, updateClient } from '../../services/clients';
 import { commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, jsonBody, jsonResponse, Rate, Timestamp, updateSchemaOf } from '../schemas';
-
-const ClientFieldsSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  externalId: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .nullable()
-    .default(null)
-    .openapi({ description: 'The agency\u2019s own id for the client (usage events may use it)' }),
-  email: z.email().nullable().default(null),
-  billingMode: z.enum(['stripe', 'manual', 'track_only']).default('manual'),
-  billingEnabled: z.boolean().default(true),
-  rateMinorPerMinute: Rate.nullable()
-    .default(null)
-    .openapi({ description: 'The client\u2019s per-minute rate; must be above the platform rate' }),
-});
+import { ClientFieldsSchema, ClientSchema, presentClient } from '../presenters/client';
+import { IdParam, jsonBody, jsonResponse, updateSchemaOf } from '../schemas';
 
 const ClientUpdateSchema = updateSchemaOf(ClientFieldsSchema);
-
-export const ClientSchema = ClientFieldsSchema.extend({
-  id: z.string(),
-  object: z.literal('client'),
-  disabled: z.boolean(),
-  planId: z.string().nullable(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-}).openapi('Client');
-
-export function presentClient(c: ClientRow) {
-  return {
-    object: 'client' as const,
-    ...c,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
-}
 
 const tags = ['clients'];
 
@@ -130,27 +98,6 @@ export function clientRoutes() {
       return c.json(presentClient(client), 200);
     },
   );
-
-  for (const action of ['disable', 'enable'] as const) {
-    app.openapi(
-      createRoute({
-        method: 'post',
-        path: `/clients/{id}/${action}`,
-        tags,
-        summary:
-          action === 'disable'
-            ? 'Disable a client: its access is blocked (reason `client_disabled`)'
-            : 'Enable a disabled client',
-        request: { params: IdParam },
-        responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
-      }),
-      async (c) => {
-        const { id } = c.req.valid('param');
-        const client = await disableOrEnableClient(c.var.deps, c.var.agencyId, id, action);
-        return c.json(presentClient(client), 200);
-      },
-    );
-  }
 
   return app;
 }

@@ -3,11 +3,11 @@
  * and the history by period, each with the platform fee and the agency's margin.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { formatMinutes } from '../../billing/pools';
-import { clientUsageHistory, clientUsageReport } from '../../services/client-usage';
-import { ApiError, commonErrorResponses } from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonResponse, Timestamp } from '../schemas';
+import { formatMinutes } from '../../../billing/pools';
+import { clientUsageHistory, clientUsageReport } from '../../../services/client-usage';
+import { ApiError, commonErrorResponses } from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, jsonResponse, Timestamp } from '../../schemas';
 
 const Counts = {
   chatInteractions: z.number().int(),

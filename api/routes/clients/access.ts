@@ -4,11 +4,11 @@
  * the client routes keep it current.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ACCESS_REASONS } from '../../billing/access';
-import { readClientAccess } from '../../db/queries/access';
-import { commonErrorResponses, notFound } from '../errors';
-import { newApp } from '../hono';
-import { IdParam, iso, jsonResponse, Timestamp } from '../schemas';
+import { ACCESS_REASONS } from '../../../billing/access';
+import { readClientAccess } from '../../../db/queries/access';
+import { commonErrorResponses, notFound } from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, iso, jsonResponse, Timestamp } from '../../schemas';
 
 const AccessSchema = z
   .object({
