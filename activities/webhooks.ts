@@ -1,54 +1,22 @@
 /**
  * Webhook delivery. An access change writes an outbox row in its own transaction; right after
- * commit a workflow `webhook-<deliveryId>` is started for it, whose one activity posts the signed
- * payload and is retried with exponential backoff until the endpoint answers 2xx. Temporal keeps
- * the retries going across worker restarts; the sweeper (worker/webhook-sweeper.ts) starts
- * workflows for rows a crash left undispatched. Delivery is at least once: receivers dedupe by
- * the payload's `id` and order by `data.version`.
+ * commit a workflow `webhook-<deliveryId>` is started for it (temporal/webhook-deliveries.ts),
+ * whose one activity (below) posts the signed payload and is retried with exponential backoff
+ * until the endpoint answers 2xx. Temporal keeps the retries going across worker restarts; the
+ * sweeper (background/webhook-sweeper.ts) starts workflows for rows a crash left undispatched.
+ * Delivery is at least once: receivers dedupe by the payload's `id` and order by `data.version`.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import {
-  getDeliveryToSend,
-  markDelivered,
-  markDispatched,
-  recordFailedAttempt,
-} from '../db/queries/webhooks';
-import { TASK_QUEUE, webhookDeliveryWorkflowId } from '../workflows/definitions';
-import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery';
+import { getDeliveryToSend, markDelivered, recordFailedAttempt } from '../db/queries/webhooks';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature';
 
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
-/**
- * Starts the delivery workflow of each outbox row. Idempotent: the workflow id is the row's, so
- * a row already being delivered is left alone (and a delivered one is never sent again).
- */
-export async function dispatchDeliveries(
-  sql: Sql,
-  temporal: Client,
-  deliveryIds: string[],
-): Promise<void> {
-  const started: string[] = [];
-  for (const deliveryId of deliveryIds) {
-    try {
-      await temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
-        taskQueue: TASK_QUEUE,
-        workflowId: webhookDeliveryWorkflowId(deliveryId),
-        args: [{ deliveryId }],
-        // A failed or terminated delivery may be started again by the sweeper; a completed one not.
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      });
-      started.push(deliveryId);
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) started.push(deliveryId);
-      else throw err;
-    }
-  }
-  await markDispatched(sql, started);
-}
+// Until activities/subscription.ts imports it from temporal/ (where it moved): a re-export, no
+// workflow import, so no cycle.
+export { dispatchDeliveries } from '../temporal/webhook-deliveries';
 
 export function createWebhookActivities({ sql }: { sql: Sql }) {
   return {

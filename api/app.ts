@@ -8,7 +8,7 @@ import { ServiceError } from '@temporalio/client';
 import { HTTPException } from 'hono/http-exception';
 import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
-import { ApiError, errorBody, ErrorCode } from './errors';
+import { ApiError, errorBody, ErrorStatus } from './errors';
 import { healthRoutes } from './routes/health';
 import { v1Routes } from './routes/v1';
 
@@ -48,12 +48,15 @@ export function createApp(deps: ApiDeps) {
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? 'unknown';
     if (err instanceof ApiError) {
-      return c.json(errorBody(err.code, err.message, requestId, err.details), err.status);
+      return c.json(
+        errorBody(err.code, err.message, requestId, err.details),
+        ErrorStatus[err.code],
+      );
     }
     if (err instanceof HTTPException) {
       // Hono's own (e.g. malformed JSON body): keep its status, use our shape.
-      const code = (Object.entries(ErrorCode).find(([, s]) => s === err.status)?.[0] ??
-        'validation_failed') as keyof typeof ErrorCode;
+      const code = (Object.entries(ErrorStatus).find(([, s]) => s === err.status)?.[0] ??
+        'validation_failed') as keyof typeof ErrorStatus;
       return c.json(errorBody(code, err.message || 'bad request', requestId), err.status);
     }
     if (workflowServiceDown(err)) {

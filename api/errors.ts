@@ -1,60 +1,40 @@
-/** One error type, one enum of codes, one table from code to status. */
-import { HTTPException } from 'hono/http-exception';
+/**
+ * The HTTP side of errors: each code's status, the error body, and the error responses of the
+ * OpenAPI document. The error type itself (ApiError, its codes and helpers) is lib/errors.ts, so
+ * services throw it without importing the API; it is re-exported here for the routes.
+ */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
+import { ERROR_CODES, type ErrorCode, type ErrorDetail } from '../lib/errors';
 
-export const ErrorCode = {
+export {
+  ApiError,
+  alreadyTaken,
+  invalidField,
+  isUniqueViolation,
+  notFound,
+  type ErrorCode,
+  type ErrorDetail,
+} from '../lib/errors';
+
+/** Each error code's HTTP status. */
+export const ErrorStatus = {
   validation_failed: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   conflict: 409,
-  /** The same Idempotency-Key is still being answered by another request. */
   idempotency_in_progress: 409,
   idempotency_conflict: 422,
   unprocessable: 422,
   internal: 500,
   unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
-export type ErrorCode = keyof typeof ErrorCode;
-
-export interface ErrorDetail {
-  field: string;
-  message: string;
-}
-
-export class ApiError extends HTTPException {
-  readonly code: ErrorCode;
-  readonly details: ErrorDetail[];
-
-  constructor(code: ErrorCode, message: string, details: ErrorDetail[] = []) {
-    super(ErrorCode[code], { message });
-    this.code = code;
-    this.details = details;
-  }
-}
-
-export const notFound = (what: string, id: string) =>
-  new ApiError('not_found', `${what} ${id} not found`);
-
-/** True for a Postgres unique violation (optionally on one named constraint). */
-export function isUniqueViolation(err: unknown, constraint?: string): boolean {
-  const e = err as { code?: string; constraint_name?: string } | null;
-  return e?.code === '23505' && (constraint === undefined || e.constraint_name === constraint);
-}
-
-/** A 409 for a unique value already taken, naming the field. */
-export const alreadyTaken = (field: string, message: string) =>
-  new ApiError('conflict', `${field}: ${message}`, [{ field, message }]);
-
-/** A 400 naming one field. */
-export const invalidField = (field: string, message: string) =>
-  new ApiError('validation_failed', `${field}: ${message}`, [{ field, message }]);
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.enum(Object.keys(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+      code: z.enum(ERROR_CODES),
       message: z.string(),
       requestId: z.string(),
       details: z.array(z.object({ field: z.string(), message: z.string() })),

@@ -3,7 +3,7 @@ import { apiConfigSchema, loadConfigOrExit } from '../lib/config';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { createLogger } from '../lib/logger';
-import { connectTemporal } from '../lib/temporal';
+import { connectTemporal } from '../temporal/connection';
 import { startServer } from './server';
 
 const config = loadConfigOrExit(apiConfigSchema);

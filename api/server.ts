@@ -2,7 +2,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { ApiDeps } from './context';
 import { createApp } from './app';
-import { startUsageDispatcher } from './usage-dispatcher';
+import { startUsageDispatcher } from '../background/usage-dispatcher';
 
 export function startServer(
   deps: ApiDeps,

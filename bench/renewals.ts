@@ -29,7 +29,7 @@ import { insertPlan, snapshotTerms } from '../db/queries/plans';
 import { newId } from '../lib/ids';
 import { createWorker } from '../worker/create-worker';
 import { startBenchTemporal } from './dev-server';
-import { startSearchAttributes } from '../activities/subscription-start';
+import { startSearchAttributes } from '../temporal/subscription-start';
 import {
   TASK_QUEUE,
   subscriptionWorkflowId,

@@ -25,9 +25,9 @@ import { migrate } from '../db/migrate';
 import { createAgency } from '../db/queries/agencies';
 import { createLogger } from '../lib/logger';
 import { queueRateChange } from '../db/queries/rate-changes';
-import { registerSearchAttributes } from '../lib/temporal';
+import { registerSearchAttributes } from '../temporal/connection';
 import { createWorker } from '../worker/create-worker';
-import { sweepRateChanges } from '../worker/rate-change-sweeper';
+import { sweepRateChanges } from '../background/rate-change-sweeper';
 import { fixturesReplaced, historyToFixture } from '../test/workflow/history-fixtures';
 import { testServerExecutable } from '../tools';
 

@@ -3,12 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { startSweepers } from '../background/sweepers';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
-import { startSweeper } from './sweeper';
-import { sweepRateChanges } from './rate-change-sweeper';
-import { sweepSubscriptionStarts } from './subscription-sweeper';
-import { sweepWebhookDeliveries } from './webhook-sweeper';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -49,29 +46,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
   if (options.sweep !== false) {
     // Every process that runs a worker also starts what a crash left behind.
-    const { sql } = options.deps;
-    const temporal = worker.client!;
-    const common = {
+    startSweepers({
+      sql: options.deps.sql,
+      temporal: worker.client!,
       isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
       ...(options.log ? { log: options.log } : {}),
-    };
-    startSweeper({
-      ...common,
-      what: 'deliveries',
-      sweep: () => sweepWebhookDeliveries(sql, temporal),
-      intervalMs: 30_000,
-    });
-    startSweeper({
-      ...common,
-      what: 'rate changes',
-      sweep: () => sweepRateChanges(sql, temporal, options.log ? { log: options.log } : {}),
-      intervalMs: 30_000,
-    });
-    startSweeper({
-      ...common,
-      what: 'subscriptions',
-      sweep: () => sweepSubscriptionStarts(sql, temporal, options.log ? { log: options.log } : {}),
-      intervalMs: 30_000,
     });
   }
   return worker;

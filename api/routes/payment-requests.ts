@@ -1,157 +1,23 @@
 /**
- * Payment requests (invoices): cycle, pack and one-time, with their lines. Marking a cycle request
- * goes through its subscription's workflow (which owns dunning and status); pack and one-time
- * requests never touch a subscription's status, so they are marked in Postgres directly, as are
- * the requests of a subscription that has ended.
+ * Payment requests (invoices): cycle, pack and one-time, with their lines. Recording an outcome is
+ * payment-requests/mark.ts.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Sql } from '../../db/client';
-import { recordEvent } from '../../db/queries/events';
 import {
-  REQUEST_TRANSITIONS,
   getPaymentRequest,
   getPaymentRequestLines,
   listPaymentRequests,
-  setPaymentRequestStatus,
-  type PaymentRequestLineRow,
-  type PaymentRequestRow,
 } from '../../db/queries/payment-requests';
-import { getSubscription } from '../../db/queries/subscriptions';
-import { recordPaymentUpdate, subscriptionWorkflowId } from '../../workflows/definitions';
-import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { commonErrorResponses, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
-import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { rejectionType, sendWhileRenewing } from '../../lib/workflow-updates';
-import { toApiError } from './workflow-updates';
-
-const MarkSchema = z.object({
-  status: z.enum(['paid', 'failed', 'canceled']),
-  externalReference: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .optional()
-    .openapi({ description: 'The agency\u2019s own reference (bank transfer id, receipt number)' }),
-});
-type Mark = z.infer<typeof MarkSchema>;
-
-const notMarkable = (r: PaymentRequestRow, status: string) =>
-  new ApiError(
-    'conflict',
-    r.status === status
-      ? `payment request ${r.id} is already ${status}`
-      : `payment request ${r.id} is ${r.status}: only ${REQUEST_TRANSITIONS[status as Mark['status']].join(', ')} requests can become ${status}`,
-    [{ field: 'status', message: `not allowed from ${r.status}` }],
-  );
-
-/** Marks a request in Postgres (pack, one-time, or of an ended subscription), with its event. */
-async function markDirectly(sql: Sql, r: PaymentRequestRow, mark: Mark): Promise<void> {
-  if (r.status === mark.status) throw notMarkable(r, mark.status);
-  await sql.begin(async (tx) => {
-    const done = await setPaymentRequestStatus(tx, {
-      requestId: r.id,
-      agencyId: r.agencyId,
-      status: mark.status,
-      at: new Date(),
-      externalReference: mark.externalReference ?? null,
-    });
-    if (!done?.changed) throw notMarkable(done?.row ?? r, mark.status);
-    await recordEvent(tx, {
-      agencyId: r.agencyId,
-      type: `payment_request.${mark.status}`,
-      clientId: r.clientId,
-      subjectType: 'payment_request',
-      subjectId: r.id,
-      data: {
-        subscriptionId: r.subscriptionId,
-        status: mark.status,
-        externalReference: mark.externalReference ?? null,
-        totalMinor: r.totalMinor,
-        currency: r.currency,
-      },
-      dedupeKey: `request:${r.id}:${mark.status}`,
-    });
-  });
-}
-
-const Status = z.enum(['pending', 'paid', 'overdue', 'failed', 'canceled']);
-const Type = z.enum(['cycle', 'pack', 'one_time']);
-
-const LineSchema = z
-  .object({
-    position: z.number().int(),
-    kind: z.enum(['recurring', 'usage', 'late_usage', 'discount', 'tax', 'pack', 'one_time']),
-    description: z.string(),
-    quantity: z.string().nullable(),
-    unitAmountMinor: z.string().nullable(),
-    amountMinor: z.number().int(),
-    periodStart: Timestamp.nullable(),
-    periodEnd: Timestamp.nullable(),
-    details: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi('PaymentRequestLine');
-
-const PaymentRequestSchema = z
-  .object({
-    id: z.string(),
-    object: z.literal('payment_request'),
-    clientId: z.string(),
-    subscriptionId: z.string().nullable(),
-    type: Type,
-    periodIndex: z.number().int().nullable(),
-    status: Status,
-    currency: z.string(),
-    subtotalMinor: z.number().int(),
-    discountMinor: z.number().int(),
-    taxMinor: z.number().int(),
-    totalMinor: z.number().int(),
-    issuedAt: Timestamp,
-    dueAt: Timestamp,
-    graceEndsAt: Timestamp.nullable(),
-    paidAt: Timestamp.nullable(),
-    failedAt: Timestamp.nullable(),
-    canceledAt: Timestamp.nullable(),
-    externalReference: z.string().nullable(),
-    lines: z.array(LineSchema).optional(),
-  })
-  .openapi('PaymentRequest');
-
-export function presentPaymentRequest(r: PaymentRequestRow, lines?: PaymentRequestLineRow[]) {
-  return {
-    object: 'payment_request' as const,
-    id: r.id,
-    clientId: r.clientId,
-    subscriptionId: r.subscriptionId,
-    type: r.type,
-    periodIndex: r.periodIndex,
-    status: r.status as z.infer<typeof Status>,
-    currency: r.currency,
-    subtotalMinor: r.subtotalMinor,
-    discountMinor: r.discountMinor,
-    taxMinor: r.taxMinor,
-    totalMinor: r.totalMinor,
-    issuedAt: r.issuedAt.toISOString(),
-    dueAt: r.dueAt.toISOString(),
-    graceEndsAt: iso(r.graceEndsAt),
-    paidAt: iso(r.paidAt),
-    failedAt: iso(r.failedAt),
-    canceledAt: iso(r.canceledAt),
-    externalReference: r.externalReference,
-    ...(lines
-      ? {
-          lines: lines.map((l) => ({
-            ...l,
-            kind: l.kind as z.infer<typeof LineSchema>['kind'],
-            periodStart: iso(l.periodStart),
-            periodEnd: iso(l.periodEnd),
-          })),
-        }
-      : {}),
-  };
-}
+import {
+  PaymentRequestSchema,
+  PaymentRequestStatus as Status,
+  PaymentRequestType as Type,
+  presentPaymentRequest,
+} from '../presenters/payment-request';
+import { IdParam, jsonResponse } from '../schemas';
 
 const tags = ['payment requests'];
 
@@ -213,67 +79,6 @@ export function paymentRequestRoutes() {
         presentPaymentRequest(row, await getPaymentRequestLines(c.var.deps.sql, id)),
         200,
       );
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/payment-requests/{id}/mark',
-      tags,
-      summary: 'Record a manual collection outcome: paid, failed or canceled',
-      description:
-        'For a cycle request the subscription\u2019s workflow validates and applies it (a payment before the grace end makes a past-due subscription active again; a blocked one stays blocked). Pack and one-time requests never change a subscription.',
-      request: { params: IdParam, body: jsonBody(MarkSchema) },
-      responses: {
-        200: jsonResponse(PaymentRequestSchema, 'The payment request'),
-        ...commonErrorResponses,
-        ...conflictResponse,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const mark = c.req.valid('json');
-      const { sql, temporal } = c.var.deps;
-      const agencyId = c.var.agencyId;
-      const row = await getPaymentRequest(sql, agencyId, id);
-      if (!row) throw notFound('payment request', id);
-      const sub =
-        row.type === 'cycle' && row.subscriptionId
-          ? await getSubscription(sql, agencyId, row.subscriptionId)
-          : null;
-      let viaWorkflow = sub !== null && sub.status !== 'canceled';
-      if (viaWorkflow) {
-        try {
-          await sendWhileRenewing(() =>
-            temporal.workflow
-              .getHandle(subscriptionWorkflowId(sub!.id))
-              .executeUpdate(recordPaymentUpdate, {
-                args: [
-                  {
-                    requestId: id,
-                    status: mark.status,
-                    externalReference: mark.externalReference ?? null,
-                  },
-                ],
-              }),
-          );
-        } catch (err) {
-          const type = rejectionType(err);
-          // Ended meanwhile: the workflow no longer owns the request.
-          if (type === 'SubscriptionCanceled' || err instanceof WorkflowNotFoundError) {
-            viaWorkflow = false;
-          } else if (type === 'RequestNotOpen' || type === 'InvalidTransition') {
-            throw notMarkable((await getPaymentRequest(sql, agencyId, id)) ?? row, mark.status);
-          } else {
-            toApiError(err);
-          }
-        }
-      }
-      if (!viaWorkflow)
-        await markDirectly(sql, (await getPaymentRequest(sql, agencyId, id))!, mark);
-      const updated = (await getPaymentRequest(sql, agencyId, id))!;
-      return c.json(presentPaymentRequest(updated, await getPaymentRequestLines(sql, id)), 200);
     },
   );
 

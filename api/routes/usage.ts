@@ -1,6 +1,6 @@
 /**
  * POST /v1/usage: usage ingestion, for ingest keys and agency keys. Semantics in
- * api/usage-ingest.ts: valid events are stored, invalid ones reported by index and field,
+ * services/usage-ingest.ts: valid events are stored, invalid ones reported by index and field,
  * duplicates reported and counted once; a batch with no valid event is refused (400).
  */
 import { z } from '@hono/zod-openapi';
@@ -8,7 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ApiError, commonErrorResponses } from '../errors';
 import { newApp } from '../hono';
 import { jsonBody, jsonResponse } from '../schemas';
-import { ingestBatch, MAX_BATCH } from '../usage-ingest';
+import { ingestBatch, MAX_BATCH } from '../../services/usage-ingest';
 
 const UsageEventSchema = z
   .object({

@@ -231,7 +231,7 @@ async function loadCode() {
   const [worker, migrations, temporal, createWorkerModule, server, bundler] = await Promise.all([
     import('@temporalio/worker'),
     import('../../db/migrate'),
-    import('../../lib/temporal'),
+    import('../../temporal/connection'),
     import('../../worker/create-worker'),
     import('../../api/server'),
     import('./workflow-bundle'),

@@ -3,23 +3,22 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
+import type * as clientRates from '../../services/client-rates';
 
 // The seams other areas fill (access, running subscriptions): here, only whether they are called.
 const hook = vi.hoisted(() => ({
   calls: [] as [string, string][],
   rates: [] as [string, string, string | null][],
 }));
-vi.mock('../../api/hooks', () => ({
-  onClientAccessChanged: async (
-    _deps: unknown,
-    _tx: unknown,
-    agencyId: string,
-    clientId: string,
-  ) => {
+vi.mock('../../services/access', () => ({
+  clientAccessChanged: async (_deps: unknown, _tx: unknown, agencyId: string, clientId: string) => {
     hook.calls.push([agencyId, clientId]);
     return async () => {};
   },
-  onClientRateChanged: async (
+}));
+vi.mock('../../services/client-rates', async (importOriginal) => ({
+  ...(await importOriginal<typeof clientRates>()),
+  queueClientRateChange: async (
     _deps: unknown,
     _tx: unknown,
     agencyId: string,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createUsageActivities } from '../../activities/usage';
-import { ingestBatch } from '../../api/usage-ingest';
+import { ingestBatch } from '../../services/usage-ingest';
 import { buildCycleRequest, type PeriodUsage } from '../../billing/invoice';
 import { periodAt } from '../../billing/periods';
 import type { PlanTerms } from '../../billing/terms';

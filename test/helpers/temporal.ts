@@ -5,7 +5,7 @@ import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import type { Sql } from '../../db/client';
 import { createWorker } from '../../worker/create-worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
-import { registerSearchAttributes } from '../../lib/temporal';
+import { registerSearchAttributes } from '../../temporal/connection';
 
 let runtimeInstalled = false;
 

@@ -1,9 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../../api/errors';
-import { toApiError } from '../../api/routes/workflow-updates';
-import { SubscriptionRenewingError, sendWhileRenewing } from '../../lib/workflow-updates';
+import { ApiError } from '../../lib/errors';
+import { SubscriptionRenewingError, toApiError } from '../../temporal/rejections';
+import { sendWhileRenewing } from '../../temporal/subscription-calls';
 
 const rejected = (type: string) =>
   new WorkflowUpdateFailedError(

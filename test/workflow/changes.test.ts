@@ -9,13 +9,13 @@ import { createApp } from '../../api/app';
 import { createLogger } from '../../lib/logger';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import type { Client } from '@temporalio/client';
-import { deliverRateChange } from '../../activities/rate-changes';
+import { deliverRateChange } from '../../services/client-rates';
 import {
   claimOwedRateChanges,
   getRateChange,
   queueRateChange,
 } from '../../db/queries/rate-changes';
-import { sweepRateChanges } from '../../worker/rate-change-sweeper';
+import { sweepRateChanges } from '../../background/rate-change-sweeper';
 import { boundaryMs } from '../../billing/periods';
 import { PlanIdAttr, subscriptionWorkflowId } from '../../workflows/definitions';
 import {

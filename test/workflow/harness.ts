@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { ingestBatch, type BatchResult } from '../../api/usage-ingest';
-import { createDispatcher, type Dispatcher } from '../../api/usage-dispatcher';
+import { ingestBatch, type BatchResult } from '../../services/usage-ingest';
+import { createDispatcher, type Dispatcher } from '../../background/usage-dispatcher';
 import { createLogger } from '../../lib/logger';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';

@@ -24,7 +24,7 @@ import {
 } from '../../workflows/definitions';
 import type { subscriptionWorkflow } from '../../workflows/subscription';
 import { createTimeSkippingEnv } from '../helpers/temporal';
-import { sendWhileRenewing } from '../../lib/workflow-updates';
+import { sendWhileRenewing } from '../../temporal/subscription-calls';
 import { waitFor } from './harness';
 
 const terms = growthTerms({ planId: 'pln_1', includedMinutes: 0 });

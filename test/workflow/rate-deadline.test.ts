@@ -5,7 +5,7 @@
  * so tests that sleep through periods cannot share its server.
  */
 import { describe, expect, it } from 'vitest';
-import { deliverRateChange } from '../../activities/rate-changes';
+import { deliverRateChange } from '../../services/client-rates';
 import { getRateChange, queueRateChange } from '../../db/queries/rate-changes';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
 import {

@@ -9,7 +9,7 @@ import { getRateChange, queueRateChange } from '../../db/queries/rate-changes';
 import { insertSubscription } from '../../db/queries/subscriptions';
 import { newId } from '../../lib/ids';
 import { subscriptionWorkflowId } from '../../workflows/definitions';
-import { sweepSubscriptionStarts } from '../../worker/subscription-sweeper';
+import { sweepSubscriptionStarts } from '../../background/subscription-sweeper';
 import {
   createClient,
   createPlan,

@@ -5,8 +5,8 @@
  * signaled. Counted from the workflows' own histories on the time-skipping server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
-import { createDispatcher } from '../../api/usage-dispatcher';
+import { ingestBatch } from '../../services/usage-ingest';
+import { createDispatcher } from '../../background/usage-dispatcher';
 import { createLogger } from '../../lib/logger';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';
 import { subscriptionWorkflowId, usageSignal } from '../../workflows/definitions';

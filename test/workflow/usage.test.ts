@@ -7,7 +7,7 @@
  * against the real clock, which the test server leaves behind once it skips a month).
  */
 import { describe, expect, it } from 'vitest';
-import { ingestBatch } from '../../api/usage-ingest';
+import { ingestBatch } from '../../services/usage-ingest';
 import { boundaryMs } from '../../billing/periods';
 import { createFixture, type Fixture } from '../helpers/usage-fixtures';
 import { subscriptionWorkflowId, usageSignal } from '../../workflows/definitions';

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../../activities/webhook-signature';
 import { newId } from '../../lib/ids';
-import { sweepWebhookDeliveries } from '../../worker/webhook-sweeper';
+import { sweepWebhookDeliveries } from '../../background/webhook-sweeper';
 import {
   access,
   createClient,

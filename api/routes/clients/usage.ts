@@ -3,15 +3,11 @@
  * and the history by period, each with the platform fee and the agency's margin.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { getClient } from '../../db/queries/clients';
-import { getLiveSubscription } from '../../db/queries/subscriptions';
-import { agentNames, listClientCloses } from '../../db/queries/usage-periods';
-import { walletBalance } from '../../db/queries/wallet';
-import { formatMinutes } from '../../billing/pools';
-import { ApiError, commonErrorResponses, notFound } from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonResponse, Timestamp } from '../schemas';
-import { closedPeriodReport, currentPeriodReport } from '../usage-report';
+import { formatMinutes } from '../../../billing/pools';
+import { clientUsageHistory, clientUsageReport } from '../../../services/client-usage';
+import { ApiError, commonErrorResponses } from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, jsonResponse, Timestamp } from '../../schemas';
 
 const Counts = {
   chatInteractions: z.number().int(),
@@ -121,23 +117,14 @@ export function reportRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { sql, platformRateMinorPerMinute } = c.var.deps;
-      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
-      const [sub, balance, names] = await Promise.all([
-        getLiveSubscription(sql, c.var.agencyId, id),
-        walletBalance(sql, id),
-        agentNames(sql, id),
-      ]);
-      const period = sub
-        ? await currentPeriodReport(sql, sub, balance, names, platformRateMinorPerMinute)
-        : null;
+      const report = await clientUsageReport(c.var.deps, c.var.agencyId, id);
       return c.json(
         {
           object: 'usage_report' as const,
           clientId: id,
-          walletBalanceSeconds: balance,
-          walletBalanceMinutes: formatMinutes(balance),
-          period,
+          walletBalanceSeconds: report.walletBalanceSeconds,
+          walletBalanceMinutes: formatMinutes(report.walletBalanceSeconds),
+          period: report.period,
         },
         200,
       );
@@ -164,39 +151,16 @@ export function reportRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      const { sql, platformRateMinorPerMinute } = c.var.deps;
       const before = q.after === undefined ? null : new Date(q.after);
       if (before && Number.isNaN(before.getTime()))
         throw new ApiError('validation_failed', 'after: not a cursor', [
           { field: 'after', message: 'must be the nextCursor of a previous page' },
         ]);
-      if (!(await getClient(sql, c.var.agencyId, id))) throw notFound('client', id);
-      const [sub, balance, names] = await Promise.all([
-        getLiveSubscription(sql, c.var.agencyId, id),
-        walletBalance(sql, id),
-        agentNames(sql, id),
-      ]);
-      const current =
-        before === null && sub
-          ? await currentPeriodReport(sql, sub, balance, names, platformRateMinorPerMinute)
-          : null;
-      const limit = q.limit - (current ? 1 : 0);
-      const closes =
-        limit > 0
-          ? await listClientCloses(sql, { agencyId: c.var.agencyId, clientId: id, before, limit })
-          : [];
-      const data = [
-        ...(current ? [current] : []),
-        ...(await Promise.all(
-          closes.map((cl) =>
-            closedPeriodReport(sql, cl, balance, names, platformRateMinorPerMinute),
-          ),
-        )),
-      ];
-      // A page filled by the current period alone continues with the periods before it.
-      const last = closes.length === limit ? closes[closes.length - 1] : undefined;
-      const nextCursor = last ? last.startAt.toISOString() : limit === 0 ? current!.start : null;
-      return c.json({ data, nextCursor }, 200);
+      const page = await clientUsageHistory(c.var.deps, c.var.agencyId, id, {
+        limit: q.limit,
+        before,
+      });
+      return c.json(page, 200);
     },
   );
 

@@ -5,7 +5,7 @@
  * Starting is idempotent (workflow id per row), so several workers sweeping at once is harmless.
  */
 import type { Client } from '@temporalio/client';
-import { dispatchDeliveries } from '../activities/webhooks';
+import { dispatchDeliveries } from '../temporal/webhook-deliveries';
 import type { Sql } from '../db/client';
 import { listDeliveriesToDispatch } from '../db/queries/webhooks';
 

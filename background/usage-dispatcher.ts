@@ -13,16 +13,13 @@
  * across restarts, so a workflow ignores an older one that arrives late.
  */
 import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { deleteOutbox, nextDispatchSeq, readOutbox } from '../db/queries/usage';
 import { liveTotals } from '../db/queries/usage-periods';
 import type { Logger } from '../lib/logger';
-import {
-  subscriptionWorkflowId,
-  usageSignal,
-  type UsageSignalLive,
-} from '../workflows/definitions';
+import { isWorkflowGone } from '../temporal/rejections';
+import { signalUsage } from '../temporal/subscription-calls';
+import type { UsageSignalLive } from '../workflows/definitions';
 
 // One key per purpose: the migration runner holds 7247756 ("tally" on a phone keypad).
 const LEADER_LOCK = 72477565;
@@ -73,13 +70,11 @@ export function createDispatcher(o: DispatcherOptions): Dispatcher {
     live: UsageSignalLive | undefined,
   ): Promise<boolean> {
     try {
-      await o.temporal.workflow
-        .getHandle(subscriptionWorkflowId(subscriptionId))
-        .signal(usageSignal, live ? { throughSeq, live } : { throughSeq });
+      await signalUsage(o.temporal, subscriptionId, throughSeq, live);
       return true;
     } catch (err) {
       // A finished workflow has nothing left to fold: its close already read Postgres.
-      if (err instanceof WorkflowNotFoundError) return true;
+      if (isWorkflowGone(err)) return true;
       failures.push({ subscriptionId, err });
       return false;
     }

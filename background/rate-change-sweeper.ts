@@ -3,10 +3,10 @@
  * transaction as the client row (the rate-change outbox). The API delivers it right after commit;
  * when that failed (Temporal unreachable, the worker far behind), the sweeper next to every
  * worker delivers it. Each sweep claims the rows it delivers, so sweepers of several workers
- * take different rows; a delivery racing the API's own is harmless (activities/rate-changes.ts).
+ * take different rows; a delivery racing the API's own is harmless (services/client-rates.ts).
  */
 import type { Client } from '@temporalio/client';
-import { deliverRateChange } from '../activities/rate-changes';
+import { deliverRateChange } from '../services/client-rates';
 import type { Sql } from '../db/client';
 import { claimOwedRateChanges } from '../db/queries/rate-changes';
 import type { Logger } from '../lib/logger';

@@ -5,9 +5,9 @@
  * its webhook is handed to the delivery workflow.
  */
 import type { Client } from '@temporalio/client';
-import type { Sql } from '../db/client';
-import type { AccessChange } from '../db/queries/access';
-import { dispatchDeliveries } from './webhooks';
+import type { AnySql, Sql } from '../db/client';
+import { recomputeAccess, type AccessChange } from '../db/queries/access';
+import { dispatchDeliveries } from '../temporal/webhook-deliveries';
 
 /** Starts the webhook delivery of a committed access change (nothing when there is none). */
 export async function deliverAccessChange(
@@ -17,4 +17,19 @@ export async function deliverAccessChange(
   if (!change?.deliveryId) return;
   // The row is committed: if this start fails, the sweeper starts it later.
   await dispatchDeliveries(deps.sql, deps.temporal, [change.deliveryId]).catch(() => {});
+}
+
+/**
+ * Recomputes a client's access after its row changed (disabled or enabled), in the transaction
+ * that changed it (reason `client_disabled`). Returns what to run once that transaction committed
+ * (push the change to the agency's webhook). Idempotent: no change, nothing stored or sent.
+ */
+export async function clientAccessChanged(
+  deps: { sql: Sql; temporal: Client },
+  tx: AnySql,
+  _agencyId: string,
+  clientId: string,
+): Promise<() => Promise<void>> {
+  const change = await recomputeAccess(tx, clientId);
+  return () => deliverAccessChange(deps, change);
 }

@@ -4,20 +4,20 @@
  * (not canceled) subscription, since that subscription runs on it.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { findLiveSubscription, lockClient, setClientPlan } from '../../db/queries/clients';
-import { clientPackCurrencies } from '../../db/queries/packs';
-import { getPlan } from '../../db/queries/plans';
-import type { AnySql } from '../../db/client';
+import { findLiveSubscription, lockClient, setClientPlan } from '../../../db/queries/clients';
+import { clientPackCurrencies } from '../../../db/queries/packs';
+import { getPlan } from '../../../db/queries/plans';
+import type { AnySql } from '../../../db/client';
 import {
   ApiError,
   commonErrorResponses,
   conflictResponse,
   invalidField,
   notFound,
-} from '../errors';
-import { newApp } from '../hono';
-import { IdParam, jsonBody, jsonResponse } from '../schemas';
-import { ClientSchema, presentClient } from './clients';
+} from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, jsonBody, jsonResponse } from '../../schemas';
+import { ClientSchema, presentClient } from '../../presenters/client';
 
 const AssignPlanSchema = z.object({ planId: z.string().min(1).max(64) });
 

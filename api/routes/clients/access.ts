@@ -4,14 +4,11 @@
  * the client routes keep it current.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { ACCESS_REASONS } from '../../billing/access';
-import { readClientAccess, recomputeAccess } from '../../db/queries/access';
-import { deliverAccessChange } from '../../activities/access';
-import type { AnySql } from '../../db/client';
-import type { ApiDeps } from '../context';
-import { commonErrorResponses, notFound } from '../errors';
-import { newApp } from '../hono';
-import { IdParam, iso, jsonResponse, Timestamp } from '../schemas';
+import { ACCESS_REASONS } from '../../../billing/access';
+import { readClientAccess } from '../../../db/queries/access';
+import { commonErrorResponses, notFound } from '../../errors';
+import { newApp } from '../../hono';
+import { IdParam, iso, jsonResponse, Timestamp } from '../../schemas';
 
 const AccessSchema = z
   .object({
@@ -28,20 +25,6 @@ const AccessSchema = z
     changedAt: Timestamp.nullable(),
   })
   .openapi('Access');
-
-/**
- * Recomputes a client's access after its row changed (disabled or enabled), in the transaction
- * that changed it; api/hooks.ts calls this. Returns what to run once that transaction committed
- * (push the change). Idempotent: no change, nothing stored or sent.
- */
-export async function clientAccessChanged(
-  deps: Pick<ApiDeps, 'sql' | 'temporal'>,
-  tx: AnySql,
-  clientId: string,
-): Promise<() => Promise<void>> {
-  const change = await recomputeAccess(tx, clientId);
-  return () => deliverAccessChange(deps, change);
-}
 
 export function accessRoutes() {
   const app = newApp();

@@ -1,7 +1,7 @@
 /**
  * Starting a subscription's workflow from its row. The API starts it right after inserting the
  * row and then records the start; should the process die in between, the row stays unrecorded
- * and the sweeper next to every worker (worker/subscription-sweeper.ts) starts it from the row.
+ * and the sweeper next to every worker (background/subscription-sweeper.ts) starts it from the row.
  * Starting is idempotent: one workflow id per subscription.
  */
 import type { Client } from '@temporalio/client';
@@ -16,8 +16,15 @@ import {
   SubscriptionStatusAttr,
   TASK_QUEUE,
   type SubscriptionInput,
+  type SubscriptionView,
 } from '../workflows/definitions';
-import type { subscriptionWorkflow } from '../workflows/subscription';
+
+/**
+ * The subscription workflow as registered (workflows/index.ts), typed from the contract: the
+ * workflow module itself is not imported, not even for its type, so nothing here depends on it.
+ */
+const SUBSCRIPTION_WORKFLOW = 'subscriptionWorkflow';
+type SubscriptionWorkflow = (input: SubscriptionInput) => Promise<SubscriptionView>;
 
 /** The workflow's input, as the row froze it (terms and rate at start, agents, coupon). */
 export function subscriptionInputOf(
@@ -65,7 +72,7 @@ export async function startSubscriptionWorkflow(
   startAtMs: number | null,
 ): Promise<void> {
   try {
-    await temporal.workflow.start<typeof subscriptionWorkflow>('subscriptionWorkflow', {
+    await temporal.workflow.start<SubscriptionWorkflow>(SUBSCRIPTION_WORKFLOW, {
       taskQueue: TASK_QUEUE,
       workflowId: row.workflowId,
       args: [subscriptionInputOf(row, startAtMs)],

@@ -7,7 +7,7 @@
  * and a workflow that was running after all is only recorded.
  */
 import type { Client } from '@temporalio/client';
-import { startSubscriptionWorkflow } from '../activities/subscription-start';
+import { startSubscriptionWorkflow } from '../temporal/subscription-start';
 import { periodAt } from '../billing/periods';
 import type { Sql } from '../db/client';
 import { listUnstartedSubscriptions, markWorkflowStarted } from '../db/queries/subscriptions';

@@ -1,0 +1,96 @@
+/**
+ * Creating and changing clients. What a change implies commits with the row and is delivered once
+ * committed: a new per-minute rate is owed to the running subscription (services/client-rates.ts),
+ * disabling or enabling recomputes the client's access (services/access.ts).
+ */
+import type { AnySql } from '../db/client';
+import {
+  disableClient,
+  enableClient,
+  insertClient,
+  lockClient,
+  updateClient as updateClientRow,
+  type ClientFields,
+  type ClientRow,
+} from '../db/queries/clients';
+import { newId } from '../lib/ids';
+import { alreadyTaken, isUniqueViolation, notFound } from '../lib/errors';
+import { clientAccessChanged } from './access';
+import { checkClientRate, queueClientRateChange } from './client-rates';
+import type { ServiceDeps } from './deps';
+
+/** The agency's own ids are unique per agency: a second use is a 409 naming the field. */
+async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw alreadyTaken('externalId', `another client already has externalId ${externalId}`);
+    throw err;
+  }
+}
+
+type NewClient = Omit<ClientFields, 'disabled' | 'planId'>;
+
+/** Creates an enabled client without a plan. */
+export async function createClient(
+  deps: { sql: AnySql; platformRateMinorPerMinute: string },
+  agencyId: string,
+  fields: NewClient,
+): Promise<ClientRow> {
+  checkClientRate(fields.rateMinorPerMinute, deps.platformRateMinorPerMinute);
+  return externalIdUnique(
+    insertClient(deps.sql, agencyId, newId('cli'), { ...fields, disabled: false, planId: null }),
+    fields.externalId,
+  );
+}
+
+/**
+ * Updates a client. The row and the rate it owes the running subscription commit together; the
+ * rate is delivered to the workflow after commit (or by the worker's sweeper, should that fail).
+ */
+export async function updateClient(
+  deps: ServiceDeps & { platformRateMinorPerMinute: string },
+  agencyId: string,
+  id: string,
+  fields: Partial<NewClient>,
+): Promise<ClientRow> {
+  const { client, deliver } = await deps.sql.begin(async (tx) => {
+    const before = await lockClient(tx, agencyId, id);
+    if (!before) throw notFound('client', id);
+    checkClientRate(fields.rateMinorPerMinute, deps.platformRateMinorPerMinute);
+    const after = await externalIdUnique(
+      updateClientRow(tx, agencyId, id, fields),
+      fields.externalId,
+    );
+    if (!after) throw notFound('client', id);
+    const deliver =
+      after.rateMinorPerMinute !== before.rateMinorPerMinute
+        ? await queueClientRateChange(deps, tx, agencyId, id, after.rateMinorPerMinute)
+        : null;
+    return { client: after, deliver };
+  });
+  await deliver?.();
+  return client;
+}
+
+/**
+ * Disables or enables a client. The row and the access it implies (state, event, webhook outbox
+ * row) commit together: an error leaves both as they were. 404 when there is no such client.
+ */
+export async function disableOrEnableClient(
+  deps: Pick<ServiceDeps, 'sql' | 'temporal'>,
+  agencyId: string,
+  id: string,
+  action: 'disable' | 'enable',
+): Promise<ClientRow> {
+  const change = action === 'disable' ? disableClient : enableClient;
+  const done = await deps.sql.begin(async (tx) => {
+    const client = await change(tx, agencyId, id);
+    if (!client) return null;
+    return { client, pushAccess: await clientAccessChanged(deps, tx, agencyId, id) };
+  });
+  if (!done) throw notFound('client', id);
+  await done.pushAccess();
+  return done.client;
+}
