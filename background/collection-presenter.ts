@@ -127,39 +127,3 @@ async function presentOne(
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
-
-/**
- * Runs presentDueRequests every `intervalMs` (default 5 s), one round at a time, the first at
- * once (rows left behind by a crash go first). `stop()` resolves once the round under way ends.
- * The timer never keeps the process alive.
- */
-export function startCollectionPresenter(
-  o: Omit<PresentOptions, 'now'> & { intervalMs?: number },
-): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-  const schedule = (ms: number) => {
-    timer = setTimeout(round, ms);
-    timer.unref();
-  };
-  const round = () => {
-    current = presentDueRequests(o)
-      .then((r) => {
-        const handled = r.presented + r.skipped + r.retrying + r.gaveUp;
-        if (handled > 0) o.log?.info(r, `collection presenter handled ${handled} requests`);
-      })
-      .catch((err: Error) => o.log?.warn({ err }, 'collection round failed; next round retries'))
-      .finally(() => {
-        if (!stopped) schedule(o.intervalMs ?? 5_000);
-      });
-  };
-  schedule(0);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
-}

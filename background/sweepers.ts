@@ -1,17 +1,20 @@
 /**
- * The sweepers every process that runs a worker starts: each round (every 30 s) hands over what a
+ * The loops every process that runs a worker starts. The sweepers (every 30 s) hand over what a
  * crash left behind: webhook deliveries never dispatched, rate changes not yet delivered to their
- * subscriptions, subscription workflows never started.
+ * subscriptions, subscription workflows never started. The collection presenter (every 5 s)
+ * hands issued payment requests to their collector. Each round claims its rows, so any number of
+ * workers may run them at once.
  */
 import type { Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import type { Logger } from '../lib/logger';
+import { presentDueRequests } from './collection-presenter';
 import { sweepRateChanges } from './rate-change-sweeper';
 import { sweepSubscriptionStarts } from './subscription-sweeper';
 import { startSweeper } from './sweeper';
 import { sweepWebhookDeliveries } from './webhook-sweeper';
 
-/** Starts the three sweepers; they stop on their own once `isRunning()` answers false. */
+/** Starts the sweepers and the presenter; they stop on their own once `isRunning()` answers false. */
 export function startSweepers(o: {
   sql: Sql;
   temporal: Client;
@@ -38,5 +41,14 @@ export function startSweepers(o: {
     what: 'subscriptions',
     sweep: () => sweepSubscriptionStarts(sql, temporal, logged),
     intervalMs: 30_000,
+  });
+  startSweeper({
+    ...common,
+    what: 'payment requests',
+    sweep: async () => {
+      const r = await presentDueRequests({ sql, ...logged });
+      return r.presented + r.skipped + r.retrying + r.gaveUp;
+    },
+    intervalMs: 5_000,
   });
 }

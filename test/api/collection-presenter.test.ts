@@ -5,10 +5,7 @@
  * the request exactly as issued.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  presentDueRequests,
-  startCollectionPresenter,
-} from '../../background/collection-presenter';
+import { presentDueRequests } from '../../background/collection-presenter';
 import { PermanentCollectionError } from '../../collection/collector';
 import { defaultCollectors, type Collectors } from '../../collection/registry';
 import {
@@ -291,37 +288,5 @@ describe('the manual collector', () => {
       });
     }
     expect((await getCollection(db.sql, ids[1]!))?.billingMode).toBe('stripe');
-  });
-});
-
-describe('startCollectionPresenter', () => {
-  it('presents what is owed on its own, and stops after the round under way', async () => {
-    const clientId = await newClient(api);
-    const [id] = await issueRequests(db.sql, api.agencyId, clientId, 1);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let entered!: () => void;
-    const inCall = new Promise<void>((r) => (entered = r));
-    const collector = recordingCollector(async () => {
-      entered();
-      await gate;
-      return { status: 'presented', externalId: null, hostedUrl: null };
-    });
-    const presenter = startCollectionPresenter({
-      sql: db.sql,
-      collectors: every(collector),
-      intervalMs: 20,
-    });
-    await inCall;
-    const stopped = presenter.stop();
-    release();
-    await stopped;
-    // stop() waited for the round it interrupted to record its row...
-    expect(await getCollection(db.sql, id!)).toMatchObject({ status: 'presented', attempts: 1 });
-    // ...and no round starts after it.
-    const [later] = await issueRequests(db.sql, api.agencyId, clientId, 1);
-    await new Promise((r) => setTimeout(r, 150));
-    expect(await getCollection(db.sql, later!)).toMatchObject({ status: 'pending', attempts: 0 });
-    expect(collector.calls).toHaveLength(1);
   });
 });
