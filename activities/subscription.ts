@@ -11,21 +11,22 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NO_USAGE, type PeriodUsage, type RequestDraft } from '../billing/invoice';
-import type { Period } from '../billing/periods';
-import type { AppliedCoupon, PlanTerms } from '../billing/terms';
+import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
 import type { AnySql, Sql } from '../db/client';
 import { recomputeAccess, type AccessChange } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
-import {
-  insertRequestOnce,
-  setPaymentRequestStatus,
-  type MarkStatus,
-} from '../db/queries/payment-requests';
+import { insertRequestOnce, setPaymentRequestStatus } from '../db/queries/payment-requests';
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
-import type { SubscriptionState, SubscriptionStatus } from '../workflows/definitions';
+import type {
+  CloseInput,
+  CommitInput,
+  CommitResult,
+  IssueRequest,
+  RenewInput,
+  RenewResult,
+  SubscriptionActivities,
+} from '../workflows/activity-contract';
 import { planRenewal, rateInEffect, shouldIssue } from '../workflows/subscription-rules';
-import type { CloseInput } from './usage';
 import { dispatchDeliveries } from './webhooks';
 
 export interface SubscriptionActivityDeps {
@@ -35,77 +36,6 @@ export interface SubscriptionActivityDeps {
    * period has no usage.
    */
   periodUsage?: (input: CloseInput, tx: AnySql) => Promise<PeriodUsage>;
-}
-
-export interface RequestUpdate {
-  requestId: string;
-  status: MarkStatus;
-  atMs: number;
-  externalReference: string | null;
-}
-
-export interface IssueRequest {
-  /** Chosen by the workflow, so the request is open in its state before the row exists. */
-  requestId: string;
-  /** `cycle` at the start and each renewal; `final` when the subscription ends. */
-  kind: 'cycle' | 'final';
-  periodIndex: number;
-  draft: RequestDraft;
-  issuedAtMs: number;
-  dueAtMs: number;
-  graceEndsAtMs: number;
-}
-
-/** What the read model shows of the workflow's state. */
-export interface SubscriptionMirror {
-  status: SubscriptionStatus;
-  startAtMs: number;
-  terms: PlanTerms;
-  rateMinorPerMinute: string | null;
-  period: Period;
-  cancelAtPeriodEnd: boolean;
-  coupon: AppliedCoupon | null;
-  pendingChange: Record<string, unknown> | null;
-  accessHolds: string[];
-  canceledAtMs: number | null;
-  cancelReason: string | null;
-}
-
-export interface CommitInput {
-  agencyId: string;
-  clientId: string;
-  subscriptionId: string;
-  /** Unique per commit of a workflow run (run id and commit number): dedupes feed events. */
-  commitKey: string;
-  mirror: SubscriptionMirror;
-  requestUpdates: RequestUpdate[];
-  issue: IssueRequest | null;
-  closedPeriod: { period: Period; usage: PeriodUsage; closedAtMs: number } | null;
-  events: { type: string; data: Record<string, unknown> }[];
-  /** Status or access holds changed since the last commit: recompute the client's access. */
-  recomputeAccess: boolean;
-}
-
-export interface CommitResult {
-  access: { allowed: boolean; reasons: string[]; version: number } | null;
-}
-
-/** A renewal: the commit of the new period, with the request still to build from usage. */
-export interface RenewInput extends Omit<CommitInput, 'issue' | 'closedPeriod'> {
-  /** The state as it was when the period ended (terms, rate, coupon, pending change). */
-  before: SubscriptionState;
-  /** Whether a request may be issued (billed mode, not blocked). */
-  billable: boolean;
-  /** Id and dates of the request, should there be one. */
-  request: Omit<IssueRequest, 'kind' | 'periodIndex' | 'draft'>;
-  closedAtMs: number;
-}
-
-export interface RenewResult extends CommitResult {
-  usage: PeriodUsage;
-  /** The coupon after this request (counted down when it discounted something). */
-  couponAfter: AppliedCoupon | null;
-  issued: { id: string; totalMinor: number } | null;
 }
 
 /** Stores one workflow step: request statuses, a new request, the mirror, events, access. */
@@ -330,7 +260,5 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
           : null,
       };
     },
-  };
+  } satisfies SubscriptionActivities;
 }
-
-export type SubscriptionActivities = ReturnType<typeof createSubscriptionActivities>;

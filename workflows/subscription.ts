@@ -24,14 +24,15 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { Activities } from '../activities';
 import type {
   CommitInput,
   CommitResult,
   IssueRequest,
   RenewInput,
   RenewResult,
-} from '../activities/subscription';
+  SubscriptionActivities,
+  UsageActivities,
+} from './activity-contract';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
 import { isRate } from '../billing/money';
 import { allowanceSeconds, liveUsage, reachedWarning } from '../billing/pools';
@@ -79,7 +80,7 @@ const retry = {
   maximumInterval: '1 minute',
   nonRetryableErrorTypes: [...DOMAIN_ERRORS],
 };
-const { commitSubscription } = proxyActivities<Activities>({
+const { commitSubscription } = proxyActivities<SubscriptionActivities>({
   startToCloseTimeout: '20 seconds',
   retry,
 });
@@ -87,7 +88,9 @@ const { commitSubscription } = proxyActivities<Activities>({
 // one marker in history. A renewal is one: the timer fires, the period closes and its request
 // is stored, and the run continues as new, all in one workflow task. They are idempotent, so a
 // worker crash that makes the task run again does no harm.
-const { getPeriodUsage, readLiveUsage, renewSubscription } = proxyLocalActivities<Activities>({
+const { getPeriodUsage, readLiveUsage, renewSubscription } = proxyLocalActivities<
+  SubscriptionActivities & UsageActivities
+>({
   startToCloseTimeout: '20 seconds',
   retry,
 });

@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import { growthTerms } from '../helpers/plan-terms';
-import type { CommitInput, RenewInput, RenewResult } from '../../activities/subscription';
+import type { CommitInput, RenewInput, RenewResult } from '../../workflows/activity-contract';
 import { planRenewal, shouldIssue } from '../../workflows/subscription-rules';
 import {
   TASK_QUEUE,
