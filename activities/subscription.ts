@@ -12,6 +12,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
+import { rateInEffect } from '../billing/subscription';
+import { planRenewal, shouldIssue } from '../billing/subscription-requests';
 import type { AnySql, Sql } from '../db/client';
 import { recomputeAccess, type AccessChange } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
@@ -26,7 +28,6 @@ import type {
   RenewResult,
   SubscriptionActivities,
 } from '../workflows/activity-contract';
-import { planRenewal, rateInEffect, shouldIssue } from '../workflows/subscription-rules';
 import { dispatchDeliveries } from './webhooks';
 
 export interface SubscriptionActivityDeps {

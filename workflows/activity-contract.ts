@@ -1,16 +1,16 @@
 /**
  * The activities the workflows call: every input and result, and the interfaces the workflows
  * proxy. activities/ implements these interfaces (checked with `satisfies`, so tsc fails when
- * the two drift); workflow code imports nothing from activities/, not even types. Imports types
- * only (billing/ and the definitions), so either side can share it.
+ * the two drift); workflow code imports nothing from activities/, not even types. Imports only
+ * billing/ types, so either side can share it.
  *
  * Results of local activities are recorded in histories and read back on replay: a result type
  * changes only in ways that keep every recorded result readable.
  */
 import type { PeriodUsage, RequestDraft } from '../billing/invoice';
 import type { Period } from '../billing/periods';
+import type { RequestStatus, SubscriptionState, SubscriptionStatus } from '../billing/subscription';
 import type { AppliedCoupon, PlanTerms } from '../billing/terms';
-import type { RequestStatus, SubscriptionState, SubscriptionStatus } from './definitions';
 
 // --- Subscription commits ---
 

@@ -61,18 +61,23 @@ import {
 import {
   accessHolds,
   deadlines,
-  deriveStatus,
+  initialState,
+  periodOf,
+  rateInEffect,
+} from '../billing/subscription';
+import {
   finalRequest,
   firstRequest,
-  handoverDelayMs,
-  newlyOverdue,
-  nextTimer,
-  periodOf,
   planRenewal,
-  newRequestId,
-  rateInEffect,
   shouldIssue,
   type RequestPlan,
+} from '../billing/subscription-requests';
+import {
+  deriveStatus,
+  handoverDelayMs,
+  newlyOverdue,
+  newRequestId,
+  nextTimer,
 } from './subscription-rules';
 
 const retry = {
@@ -97,30 +102,6 @@ const { getPeriodUsage, readLiveUsage, renewSubscription } = proxyLocalActivitie
 
 /** Thrown when the subscription row is gone: the workflow has nothing left to own. */
 class Orphaned extends Error {}
-
-function initialState(input: SubscriptionInput): SubscriptionState {
-  const startAtMs = input.startAtMs ?? workflowNowMs();
-  const s: SubscriptionState = {
-    status: 'scheduled',
-    startAtMs,
-    anchorMs: startAtMs,
-    anchorIndex: 0,
-    terms: input.terms,
-    rateMinorPerMinute: input.rateMinorPerMinute,
-    coupon: input.coupon,
-    periodIndex: 0,
-    periodStartMs: 0,
-    periodEndMs: 0,
-    openRequests: [],
-    pendingChange: null,
-    cancelAtPeriodEnd: false,
-    usage: NO_USAGE,
-    usageSeq: 0,
-    minutesExhausted: false,
-  };
-  const first = periodOf(s, 0);
-  return { ...s, periodStartMs: first.startMs, periodEndMs: first.endMs };
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -176,7 +157,7 @@ function assertNotRenewing(state: SubscriptionState): void {
 }
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
-  const state = input.state ?? initialState(input);
+  const state = input.state ?? initialState(input, input.startAtMs ?? workflowNowMs());
   const ids = {
     agencyId: input.agencyId,
     clientId: input.clientId,

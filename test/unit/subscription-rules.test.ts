@@ -8,19 +8,19 @@ import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import type { PlanTerms } from '../../billing/terms';
 import { growthTerms } from '../helpers/plan-terms';
 import type { OpenRequest, SubscriptionState } from '../../workflows/definitions';
+import { accessHolds, deadlines, periodOf } from '../../billing/subscription';
 import {
-  accessHolds,
-  deadlines,
-  deriveStatus,
   finalRequest,
   firstRequest,
+  planRenewal,
+  shouldIssue,
+} from '../../billing/subscription-requests';
+import {
+  deriveStatus,
   handoverDelayMs,
   newlyOverdue,
   newRequestId,
   nextTimer,
-  periodOf,
-  planRenewal,
-  shouldIssue,
 } from '../../workflows/subscription-rules';
 
 const DAY = 86_400_000;

@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import { growthTerms } from '../helpers/plan-terms';
 import type { CommitInput, RenewInput, RenewResult } from '../../workflows/activity-contract';
-import { planRenewal, shouldIssue } from '../../workflows/subscription-rules';
+import { planRenewal, shouldIssue } from '../../billing/subscription-requests';
 import {
   TASK_QUEUE,
   cancelUpdate,
