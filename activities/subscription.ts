@@ -12,8 +12,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
-import { rateInEffect } from '../billing/subscription';
-import { planRenewal, shouldIssue } from '../billing/subscription-requests';
+import { renewalRequest, shouldIssue } from '../billing/subscription-requests';
 import type { AnySql, Sql } from '../db/client';
 import { recomputeAccess, type AccessChange } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
@@ -209,18 +208,13 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
     },
 
     /**
-     * Renews at a period end: closes the period's usage, builds the request (flat fee of the new
-     * period, usage of the closed one at its own rate, coupon, tax) and stores it with the new
-     * period, in one activity. Retried, the close returns the usage it stored and the request
+     * Renews at a period end as the workflow planned it: closes the period's usage, builds the
+     * request from the plan and the usage (flat fee of the new period, usage of the closed one
+     * at its own rate, coupon, tax) and stores it with the new period, in one activity. Retried, the close returns the usage it stored and the request
      * keeps its id, so the same request is built and stored once.
      */
     async renewSubscription(input: RenewInput): Promise<RenewResult> {
-      const { before } = input;
-      const closed = {
-        index: before.periodIndex,
-        startMs: before.periodStartMs,
-        endMs: before.periodEndMs,
-      };
+      const { renewal } = input;
       // One transaction: the usage close and what it bills are stored together.
       const done = await commitAndDispatch(async (tx) => {
         const usage = periodUsage
@@ -229,26 +223,31 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
                 agencyId: input.agencyId,
                 clientId: input.clientId,
                 subscriptionId: input.subscriptionId,
-                period: closed,
+                period: renewal.closed,
                 final: false,
-                terms: before.terms,
-                rateMinorPerMinute: rateInEffect(before),
+                terms: renewal.closedTerms,
+                rateMinorPerMinute: renewal.usageRateMinorPerMinute,
               },
               tx,
             )
           : NO_USAGE;
-        const plan = planRenewal(before, usage);
-        const couponAfter = input.billable ? plan.couponAfter : before.coupon;
+        const plan = renewalRequest(renewal, usage);
+        const couponAfter = input.billable ? plan.couponAfter : renewal.coupon;
         const issue: IssueRequest | null =
           input.billable && shouldIssue(true, plan.draft)
-            ? { ...input.request, kind: 'cycle', periodIndex: plan.next.index, draft: plan.draft }
+            ? {
+                ...input.request,
+                kind: 'cycle',
+                periodIndex: renewal.next.index,
+                draft: plan.draft,
+              }
             : null;
         // The mirror's coupon is the one after this request, which only the draft tells.
         const change = await commitIn(tx, {
           ...input,
           mirror: { ...input.mirror, coupon: couponAfter },
           issue,
-          closedPeriod: { period: closed, usage, closedAtMs: input.closedAtMs },
+          closedPeriod: { period: renewal.closed, usage, closedAtMs: renewal.closed.endMs },
         });
         return { change, usage, couponAfter, issue };
       });

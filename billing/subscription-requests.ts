@@ -25,7 +25,12 @@ export function firstRequest(state: SubscriptionState): RequestPlan {
   });
 }
 
-export interface RenewalPlan extends RequestPlan {
+/**
+ * A renewal as the workflow decides it at the period end, once: the period closed and the one
+ * opened, the terms and rate from the new period, the anchor, and what the request is built
+ * under. Everything but the closed period's usage, which the renewal activity counts.
+ */
+export interface RenewalShape {
   closed: Period;
   next: Period;
   /** Terms and rate in effect from `next` (the pending change applied). */
@@ -33,14 +38,20 @@ export interface RenewalPlan extends RequestPlan {
   rateMinorPerMinute: string | null;
   anchorMs: number;
   anchorIndex: number;
+  /** Terms of the closed period: its usage is counted under them (included minutes, chats). */
+  closedTerms: PlanTerms;
+  /** The rate in effect during the closed period: its usage is billed at it. */
+  usageRateMinorPerMinute: string | null;
+  /** The coupon the request may use. */
+  coupon: AppliedCoupon | null;
 }
 
 /**
- * Closes the current period and opens the next. The request holds the flat fee of the new period
- * under the terms in effect from it (a pending plan switch applies here) and the usage of the
- * closed period at the rate that was in effect during it (a rate change never reaches back).
+ * Closes the current period and opens the next. The new period runs under the terms in effect
+ * from it (a pending plan switch applies here); the closed period's usage is billed at the rate
+ * that was in effect during it (a rate change never reaches back).
  */
-export function planRenewal(state: SubscriptionState, usage: PeriodUsage): RenewalPlan {
+export function planRenewal(state: SubscriptionState): RenewalShape {
   const closed = periodOf(state, state.periodIndex);
   const change = state.pendingChange;
   // A plan switch keeps the subscription's tax rate: tax belongs to the subscription, not the plan.
@@ -55,14 +66,34 @@ export function planRenewal(state: SubscriptionState, usage: PeriodUsage): Renew
     ? { anchorMs: state.anchorMs, anchorIndex: state.anchorIndex }
     : { anchorMs: closed.endMs, anchorIndex: closed.index + 1 };
   const next = periodOf({ ...anchor, terms }, closed.index + 1);
-  const { draft, couponAfter } = buildCycleRequest({
+  return {
+    closed,
+    next,
     terms,
-    recurringFor: next,
-    usageFor: { period: closed, usage, rateMinorPerMinute: rateInEffect(state) },
-    lateUsage: null,
+    rateMinorPerMinute,
+    ...anchor,
+    closedTerms: state.terms,
+    usageRateMinorPerMinute: rateInEffect(state),
     coupon: state.coupon,
+  };
+}
+
+/**
+ * The renewal's request: the flat fee of the new period under its terms, and the closed
+ * period's usage at the rate of that period.
+ */
+export function renewalRequest(renewal: RenewalShape, usage: PeriodUsage): RequestPlan {
+  return buildCycleRequest({
+    terms: renewal.terms,
+    recurringFor: renewal.next,
+    usageFor: {
+      period: renewal.closed,
+      usage,
+      rateMinorPerMinute: renewal.usageRateMinorPerMinute,
+    },
+    lateUsage: null,
+    coupon: renewal.coupon,
   });
-  return { closed, next, terms, rateMinorPerMinute, ...anchor, draft, couponAfter };
 }
 
 /** The last request when a subscription ends at `endMs`: usage of the period so far, no fee. */

@@ -9,7 +9,8 @@
  */
 import type { PeriodUsage, RequestDraft } from '../billing/invoice';
 import type { Period } from '../billing/periods';
-import type { RequestStatus, SubscriptionState, SubscriptionStatus } from '../billing/subscription';
+import type { RequestStatus, SubscriptionStatus } from '../billing/subscription';
+import type { RenewalShape } from '../billing/subscription-requests';
 import type { AppliedCoupon, PlanTerms } from '../billing/terms';
 
 // --- Subscription commits ---
@@ -72,13 +73,16 @@ export interface CommitResult {
 
 /** A renewal: the commit of the new period, with the request still to build from usage. */
 export interface RenewInput extends Omit<CommitInput, 'issue' | 'closedPeriod'> {
-  /** The state as it was when the period ended (terms, rate, coupon, pending change). */
-  before: SubscriptionState;
+  /**
+   * The renewal as the workflow planned it at the period end (billing/subscription-requests):
+   * the periods closed and opened, terms, rates and coupon. The activity counts the closed
+   * period's usage and builds the request from this and the usage, nothing else.
+   */
+  renewal: RenewalShape;
   /** Whether a request may be issued (billed mode, not blocked). */
   billable: boolean;
   /** Id and dates of the request, should there be one. */
   request: Omit<IssueRequest, 'kind' | 'periodIndex' | 'draft'>;
-  closedAtMs: number;
 }
 
 /** Recorded in histories (a local activity): keep every field readable as recorded. */

@@ -298,10 +298,10 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
    * when what it depends on (status, holds) changed since the last commit.
    */
   async function commit<R extends RenewResult | CommitResult = CommitResult>(
-    renewal?: Pick<RenewInput, 'before' | 'billable' | 'request' | 'closedAtMs'>,
+    renewal?: Pick<RenewInput, 'renewal' | 'billable' | 'request'>,
   ): Promise<R> {
     // A renewal reads the clock at its boundary: the same in every attempt of its task.
-    refresh(renewal ? renewal.closedAtMs : workflowNowMs());
+    refresh(renewal ? renewal.renewal.closed.endMs : workflowNowMs());
     const upto = requested;
     const batch = effects;
     effects = noEffects();
@@ -417,9 +417,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
    * activity closes the usage, builds the request and stores it with the new period.
    */
   async function renew(): Promise<void> {
-    const before: SubscriptionState = { ...state, openRequests: [], usage: NO_USAGE };
-    // Everything but the request's amounts is known without the usage.
-    const shape = planRenewal(state, NO_USAGE);
+    // Decided once, here: the activity counts the usage and builds the request from this shape.
+    const shape = planRenewal(state);
     state.terms = shape.terms;
     state.rateMinorPerMinute = shape.rateMinorPerMinute;
     state.anchorMs = shape.anchorMs;
@@ -456,12 +455,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       type: 'subscription.renewed',
       data: { periodIndex: shape.next.index, status: state.status },
     });
-    const result = await commit<RenewResult>({
-      before,
-      billable,
-      request,
-      closedAtMs: shape.closed.endMs,
-    });
+    const result = await commit<RenewResult>({ renewal: shape, billable, request });
     // A coupon attached while the renewal ran applies from the next request: keep it.
     if (state.coupon === couponBefore) state.coupon = result.couponAfter;
     if (result.issued) open.totalMinor = result.issued.totalMinor;

@@ -13,6 +13,7 @@ import {
   finalRequest,
   firstRequest,
   planRenewal,
+  renewalRequest,
   shouldIssue,
 } from '../../billing/subscription-requests';
 import {
@@ -62,6 +63,12 @@ const request = (o: Partial<OpenRequest> = {}): OpenRequest => ({
   graceEndsAtMs: at('2027-02-12T00:00:00Z'),
   ...o,
 });
+
+/** A renewal as the workflow plans it, with the request the activity builds from the usage. */
+function renew(s: SubscriptionState, u: PeriodUsage) {
+  const shape = planRenewal(s);
+  return { ...shape, ...renewalRequest(shape, u) };
+}
 
 const usage = (billableSeconds: number): PeriodUsage => ({
   totalSeconds: 6000 + billableSeconds,
@@ -164,7 +171,7 @@ describe('requests', () => {
         effectiveAtMs: at('2027-02-28T00:00:00Z'),
       },
     });
-    const plan = planRenewal(s, usage(600)); // 10 billable minutes
+    const plan = renew(s, usage(600)); // 10 billable minutes
     expect(plan.closed).toEqual({
       index: 0,
       startMs: at('2027-01-31T00:00:00Z'),
@@ -183,7 +190,7 @@ describe('requests', () => {
     expect(plan.rateMinorPerMinute).toBe('40');
 
     // The next renewal, under the new rate: 10 minutes now cost 400.
-    const next = planRenewal(
+    const next = renew(
       {
         ...s,
         rateMinorPerMinute: plan.rateMinorPerMinute,
@@ -203,10 +210,10 @@ describe('requests', () => {
   it('rounds usage once per line, half up', () => {
     // 61 seconds at 25/min = 25.4166... -> 25; 90 seconds at 25/min = 37.5 -> 38.
     expect(
-      planRenewal(stateAt({ rateMinorPerMinute: '25' }), usage(61)).draft.lines[1]!.amountMinor,
+      renew(stateAt({ rateMinorPerMinute: '25' }), usage(61)).draft.lines[1]!.amountMinor,
     ).toBe(25);
     expect(
-      planRenewal(stateAt({ rateMinorPerMinute: '25' }), usage(90)).draft.lines[1]!.amountMinor,
+      renew(stateAt({ rateMinorPerMinute: '25' }), usage(90)).draft.lines[1]!.amountMinor,
     ).toBe(38);
   });
 
@@ -228,7 +235,7 @@ describe('requests', () => {
         effectiveAtMs: 0,
       },
     });
-    const plan = planRenewal(s, usage(120)); // 2 minutes at the old plan's 20/min
+    const plan = renew(s, usage(120)); // 2 minutes at the old plan's 20/min
     expect(plan.terms.planId).toBe('pln_weekly');
     expect(plan.terms.taxRateBps).toBe(1000);
     expect(plan.next).toEqual({
@@ -260,7 +267,7 @@ describe('requests', () => {
     const first = firstRequest(stateAt({ coupon }));
     expect(first.draft.totalMinor).toBe(2450);
     expect(first.couponAfter?.remaining).toBe(1);
-    const second = planRenewal(stateAt({ coupon: first.couponAfter }), NO_USAGE);
+    const second = renew(stateAt({ coupon: first.couponAfter }), NO_USAGE);
     expect(second.draft.totalMinor).toBe(2450);
     expect(second.couponAfter).toBeNull();
   });
