@@ -8,7 +8,7 @@ import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import type { PlanTerms } from '../../billing/terms';
 import { growthTerms } from '../helpers/plan-terms';
 import type { OpenRequest, SubscriptionState } from '../../workflows/definitions';
-import { accessHolds, deadlines, periodOf } from '../../billing/subscription';
+import { accessHolds, deadlines, initialState, periodOf } from '../../billing/subscription';
 import {
   finalRequest,
   firstRequest,
@@ -30,24 +30,10 @@ const at = (s: string) => Date.parse(s);
 const terms = growthTerms();
 
 function stateAt(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  const anchorMs = at('2027-01-31T00:00:00Z');
+  const start = { terms, rateMinorPerMinute: null, coupon: null };
   const s: SubscriptionState = {
+    ...initialState(start, at('2027-01-31T00:00:00Z')),
     status: 'active',
-    startAtMs: anchorMs,
-    anchorMs,
-    anchorIndex: 0,
-    terms,
-    rateMinorPerMinute: null,
-    coupon: null,
-    periodIndex: 0,
-    periodStartMs: 0,
-    periodEndMs: 0,
-    openRequests: [],
-    pendingChange: null,
-    cancelAtPeriodEnd: false,
-    usage: NO_USAGE,
-    usageSeq: 0,
-    minutesExhausted: false,
     ...overrides,
   };
   const p = periodOf(s, s.periodIndex);
