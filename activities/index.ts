@@ -1,5 +1,6 @@
 /** All activities, built from the dependencies the worker (or a test) creates once. */
 import type { Sql } from '../db/client';
+import type { WorkflowActivities } from '../workflows/activity-contract';
 import { createSubscriptionActivities } from './subscription';
 import { createUsageActivities } from './usage';
 import { createWebhookActivities } from './webhooks';
@@ -15,7 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubscriptionActivities({ ...deps, periodUsage: usage.getPeriodUsage }),
     ...createWebhookActivities(deps),
     ...usage,
-  };
+  } satisfies WorkflowActivities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

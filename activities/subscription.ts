@@ -11,21 +11,22 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { NO_USAGE, type PeriodUsage, type RequestDraft } from '../billing/invoice';
-import type { Period } from '../billing/periods';
-import type { AppliedCoupon, PlanTerms } from '../billing/terms';
+import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
+import { renewalRequest, shouldIssue } from '../billing/subscription-requests';
 import type { AnySql, Sql } from '../db/client';
 import { recomputeAccess, type AccessChange } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
-import {
-  insertRequestOnce,
-  setPaymentRequestStatus,
-  type MarkStatus,
-} from '../db/queries/payment-requests';
+import { insertRequestOnce, setPaymentRequestStatus } from '../db/queries/payment-requests';
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
-import type { SubscriptionState, SubscriptionStatus } from '../workflows/definitions';
-import { planRenewal, rateInEffect, shouldIssue } from '../workflows/subscription-rules';
-import type { CloseInput } from './usage';
+import type {
+  CloseInput,
+  CommitInput,
+  CommitResult,
+  IssueRequest,
+  RenewInput,
+  RenewResult,
+  SubscriptionActivities,
+} from '../workflows/activity-contract';
 import { dispatchDeliveries } from './webhooks';
 
 export interface SubscriptionActivityDeps {
@@ -35,77 +36,6 @@ export interface SubscriptionActivityDeps {
    * period has no usage.
    */
   periodUsage?: (input: CloseInput, tx: AnySql) => Promise<PeriodUsage>;
-}
-
-export interface RequestUpdate {
-  requestId: string;
-  status: MarkStatus;
-  atMs: number;
-  externalReference: string | null;
-}
-
-export interface IssueRequest {
-  /** Chosen by the workflow, so the request is open in its state before the row exists. */
-  requestId: string;
-  /** `cycle` at the start and each renewal; `final` when the subscription ends. */
-  kind: 'cycle' | 'final';
-  periodIndex: number;
-  draft: RequestDraft;
-  issuedAtMs: number;
-  dueAtMs: number;
-  graceEndsAtMs: number;
-}
-
-/** What the read model shows of the workflow's state. */
-export interface SubscriptionMirror {
-  status: SubscriptionStatus;
-  startAtMs: number;
-  terms: PlanTerms;
-  rateMinorPerMinute: string | null;
-  period: Period;
-  cancelAtPeriodEnd: boolean;
-  coupon: AppliedCoupon | null;
-  pendingChange: Record<string, unknown> | null;
-  accessHolds: string[];
-  canceledAtMs: number | null;
-  cancelReason: string | null;
-}
-
-export interface CommitInput {
-  agencyId: string;
-  clientId: string;
-  subscriptionId: string;
-  /** Unique per commit of a workflow run (run id and commit number): dedupes feed events. */
-  commitKey: string;
-  mirror: SubscriptionMirror;
-  requestUpdates: RequestUpdate[];
-  issue: IssueRequest | null;
-  closedPeriod: { period: Period; usage: PeriodUsage; closedAtMs: number } | null;
-  events: { type: string; data: Record<string, unknown> }[];
-  /** Status or access holds changed since the last commit: recompute the client's access. */
-  recomputeAccess: boolean;
-}
-
-export interface CommitResult {
-  access: { allowed: boolean; reasons: string[]; version: number } | null;
-}
-
-/** A renewal: the commit of the new period, with the request still to build from usage. */
-export interface RenewInput extends Omit<CommitInput, 'issue' | 'closedPeriod'> {
-  /** The state as it was when the period ended (terms, rate, coupon, pending change). */
-  before: SubscriptionState;
-  /** Whether a request may be issued (billed mode, not blocked). */
-  billable: boolean;
-  /** Id and dates of the request, should there be one. */
-  request: Omit<IssueRequest, 'kind' | 'periodIndex' | 'draft'>;
-  closedAtMs: number;
-}
-
-export interface RenewResult extends CommitResult {
-  usage: PeriodUsage;
-  /** The coupon after this request (counted down when it discounted something). */
-  couponAfter: AppliedCoupon | null;
-  issued: { id: string; totalMinor: number } | null;
 }
 
 /** Stores one workflow step: request statuses, a new request, the mirror, events, access. */
@@ -278,18 +208,13 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
     },
 
     /**
-     * Renews at a period end: closes the period's usage, builds the request (flat fee of the new
-     * period, usage of the closed one at its own rate, coupon, tax) and stores it with the new
-     * period, in one activity. Retried, the close returns the usage it stored and the request
+     * Renews at a period end as the workflow planned it: closes the period's usage, builds the
+     * request from the plan and the usage (flat fee of the new period, usage of the closed one
+     * at its own rate, coupon, tax) and stores it with the new period, in one activity. Retried, the close returns the usage it stored and the request
      * keeps its id, so the same request is built and stored once.
      */
     async renewSubscription(input: RenewInput): Promise<RenewResult> {
-      const { before } = input;
-      const closed = {
-        index: before.periodIndex,
-        startMs: before.periodStartMs,
-        endMs: before.periodEndMs,
-      };
+      const { renewal } = input;
       // One transaction: the usage close and what it bills are stored together.
       const done = await commitAndDispatch(async (tx) => {
         const usage = periodUsage
@@ -298,26 +223,31 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
                 agencyId: input.agencyId,
                 clientId: input.clientId,
                 subscriptionId: input.subscriptionId,
-                period: closed,
+                period: renewal.closed,
                 final: false,
-                terms: before.terms,
-                rateMinorPerMinute: rateInEffect(before),
+                terms: renewal.closedTerms,
+                rateMinorPerMinute: renewal.usageRateMinorPerMinute,
               },
               tx,
             )
           : NO_USAGE;
-        const plan = planRenewal(before, usage);
-        const couponAfter = input.billable ? plan.couponAfter : before.coupon;
+        const plan = renewalRequest(renewal, usage);
+        const couponAfter = input.billable ? plan.couponAfter : renewal.coupon;
         const issue: IssueRequest | null =
           input.billable && shouldIssue(true, plan.draft)
-            ? { ...input.request, kind: 'cycle', periodIndex: plan.next.index, draft: plan.draft }
+            ? {
+                ...input.request,
+                kind: 'cycle',
+                periodIndex: renewal.next.index,
+                draft: plan.draft,
+              }
             : null;
         // The mirror's coupon is the one after this request, which only the draft tells.
         const change = await commitIn(tx, {
           ...input,
           mirror: { ...input.mirror, coupon: couponAfter },
           issue,
-          closedPeriod: { period: closed, usage, closedAtMs: input.closedAtMs },
+          closedPeriod: { period: renewal.closed, usage, closedAtMs: renewal.closed.endMs },
         });
         return { change, usage, couponAfter, issue };
       });
@@ -330,7 +260,5 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
           : null,
       };
     },
-  };
+  } satisfies SubscriptionActivities;
 }
-
-export type SubscriptionActivities = ReturnType<typeof createSubscriptionActivities>;

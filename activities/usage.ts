@@ -5,14 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { PeriodUsage } from '../billing/invoice';
-import type { Period } from '../billing/periods';
-import {
-  allocateLate,
-  allocatePools,
-  liveUsage,
-  type AgentTotals,
-  type PoolTerms,
-} from '../billing/pools';
+import { allocateLate, allocatePools, liveUsage, type AgentTotals } from '../billing/pools';
 import type { PlanTerms } from '../billing/terms';
 import type { AnySql, Sql } from '../db/client';
 import {
@@ -27,35 +20,15 @@ import {
   type CloseSnapshot,
 } from '../db/queries/usage-periods';
 import { addLedgerRow, lockWallet, walletBalance } from '../db/queries/wallet';
+import type {
+  CloseInput,
+  LiveUsage,
+  LiveUsageInput,
+  UsageActivities,
+} from '../workflows/activity-contract';
 
 export interface UsageActivityDeps {
   sql: Sql;
-}
-
-interface UsageInput {
-  agencyId: string;
-  clientId: string;
-  subscriptionId: string;
-  period: Period;
-  /** Terms in effect during `period`, and the per-minute rate its usage is billed at. */
-  terms: PlanTerms;
-  rateMinorPerMinute: string | null;
-}
-
-export type LiveUsageInput = UsageInput;
-
-export interface LiveUsage {
-  usage: PeriodUsage;
-  minutesExhausted: boolean;
-  walletBalanceSeconds: number;
-}
-
-export interface CloseInput extends Omit<UsageInput, 'terms' | 'rateMinorPerMinute'> {
-  /** The subscription ends with this period: its usage is closed for good. */
-  final?: boolean;
-  /** Terms and rate of the period; default: as the subscription row mirrors them. */
-  terms?: PlanTerms;
-  rateMinorPerMinute?: string | null;
 }
 
 const poolTerms = (t: Pick<PlanTerms, 'includedMinutes' | 'chatMode' | 'chatsPerMinute'>) => ({
@@ -222,8 +195,5 @@ export function createUsageActivities({ sql }: UsageActivityDeps) {
       };
       return within ? close(within) : sql.begin(close);
     },
-  };
+  } satisfies UsageActivities;
 }
-
-export type UsageActivities = ReturnType<typeof createUsageActivities>;
-export type { PoolTerms };

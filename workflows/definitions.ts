@@ -1,12 +1,19 @@
 /**
  * The contract between the API, the worker, the tests and the subscription workflow: task
  * queue, workflow ids, search attributes, signals, queries and updates with their payloads.
- * Imports only @temporalio/workflow (and pure billing types), so every side can share it.
+ * Imports only @temporalio/workflow (and pure billing types), so every side can share it. The
+ * activities' inputs, results and interfaces are in ./activity-contract.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PeriodUsage } from '../billing/invoice';
 import type { AgentTotals } from '../billing/pools';
+import type {
+  OpenRequest,
+  PendingChange,
+  SubscriptionState,
+  SubscriptionStatus,
+} from '../billing/subscription';
 import type { AppliedCoupon, BillingMode, PlanTerms } from '../billing/terms';
 
 export const TASK_QUEUE = 'tally-billing';
@@ -59,8 +66,14 @@ export const Rejection = {
 } as const;
 export type RejectionType = (typeof Rejection)[keyof typeof Rejection];
 
-export type SubscriptionStatus = 'scheduled' | 'active' | 'past_due' | 'blocked' | 'canceled';
-export type RequestStatus = 'pending' | 'paid' | 'overdue' | 'failed' | 'canceled';
+// The state types live with the billing rules that read them; re-exported as part of the contract.
+export type {
+  OpenRequest,
+  PendingChange,
+  RequestStatus,
+  SubscriptionState,
+  SubscriptionStatus,
+} from '../billing/subscription';
 
 /** What starts a subscription workflow. */
 export interface SubscriptionInput {
@@ -83,65 +96,6 @@ export interface SubscriptionInput {
   handoverSpreadMs?: number;
   /** Carried across continue-as-new; absent on the first run. */
   state?: SubscriptionState;
-}
-
-/** A cycle request the workflow still watches (pending, overdue or failed). */
-export interface OpenRequest {
-  id: string;
-  periodIndex: number;
-  status: RequestStatus;
-  /**
-   * Null until the renewal that opens it has counted the closed period (its usage lines need
-   * that count); a query meanwhile shows the request without inventing an amount. Removed if
-   * nothing is issued.
-   */
-  totalMinor: number | null;
-  dueAtMs: number;
-  graceEndsAtMs: number;
-}
-
-/** Terms or rate that take effect when the next period starts. */
-export interface PendingChange {
-  /** The plan switched to; null keeps the current terms. */
-  terms: PlanTerms | null;
-  /** The per-minute rate from the next period (null: the plan's overage rate). */
-  rateMinorPerMinute: string | null;
-  requestedAtMs: number;
-  /** The first period billed under the change, and when it starts. */
-  effectiveFromPeriodIndex: number;
-  effectiveAtMs: number;
-}
-
-/** The workflow's whole state: one object, carried across continue-as-new. */
-export interface SubscriptionState {
-  status: SubscriptionStatus;
-  /** When the subscription started (or is scheduled to). */
-  startAtMs: number;
-  /** The start instant every period boundary is anchored to. */
-  anchorMs: number;
-  /** The period index that starts at anchorMs (a plan switch to another rhythm re-anchors). */
-  anchorIndex: number;
-  terms: PlanTerms;
-  rateMinorPerMinute: string | null;
-  /** When the latest rate taken (in effect or pending) was decided; unset until one is changed. */
-  rateDecidedAtMs?: number;
-  coupon: AppliedCoupon | null;
-  periodIndex: number;
-  periodStartMs: number;
-  periodEndMs: number;
-  openRequests: OpenRequest[];
-  pendingChange: PendingChange | null;
-  cancelAtPeriodEnd: boolean;
-  /** Usage counters of the current period, fed by the usage seam. */
-  usage: PeriodUsage;
-  /** Highest usage event sequence folded into the counters (usage issue). */
-  usageSeq: number;
-  /** Highest sequence signaled, carried across continue-as-new so no signal is lost. */
-  usageSignaledSeq?: number;
-  /** Set by the usage pools when included and wallet minutes are spent and overage is not allowed. */
-  minutesExhausted: boolean;
-  /** Status and holds as access was last computed from (access is recomputed when they change). */
-  accessKey?: string;
 }
 
 export interface SubscriptionView {

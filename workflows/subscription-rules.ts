@@ -1,19 +1,16 @@
 /**
- * Pure state rules of a subscription: status from open requests, the next timer, the periods and
- * what each payment request holds. Kept out of the workflow body so tests can hammer them without
- * Temporal, and so the workflow reads as a sequence of decisions.
+ * State rules only the subscription workflow uses: status from open requests, deadlines that
+ * have come, the next timer, request ids and the hand-over moment. They are about the
+ * workflow's own clock and run (timers, replay-safe ids, continue-as-new), which no activity
+ * needs; the billing rules both sides use are in billing/subscription*.ts. Kept out of the
+ * workflow body so tests can hammer them without Temporal.
  */
-import type { AccessHold } from '../billing/access';
-import { buildCycleRequest, type PeriodUsage, type RequestDraft } from '../billing/invoice';
-import { addDaysMs, periodAt, type Cadence, type Period } from '../billing/periods';
-import type { AppliedCoupon, PlanTerms } from '../billing/terms';
-import type { OpenRequest, SubscriptionState, SubscriptionStatus } from './definitions';
-
-const UNPAID: ReadonlySet<string> = new Set(['pending', 'overdue', 'failed']);
-
-export function isUnpaid(r: OpenRequest): boolean {
-  return UNPAID.has(r.status);
-}
+import {
+  isUnpaid,
+  type OpenRequest,
+  type SubscriptionState,
+  type SubscriptionStatus,
+} from '../billing/subscription';
 
 /**
  * Status as the open cycle requests imply at `nowMs`. Blocked and canceled are final: a
@@ -50,118 +47,6 @@ export function nextTimer(
       next = { kind: 'grace_end', atMs: r.graceEndsAtMs };
   }
   return next;
-}
-
-export const cadenceOf = (terms: PlanTerms): Cadence => ({
-  rhythm: terms.rhythm,
-  intervalCount: terms.intervalCount,
-});
-
-/** Period `index` of the subscription, anchored to its start (or to its last re-anchoring). */
-export function periodOf(
-  s: Pick<SubscriptionState, 'anchorMs' | 'anchorIndex' | 'terms'>,
-  index: number,
-): Period {
-  const p = periodAt(s.anchorMs, cadenceOf(s.terms), index - s.anchorIndex);
-  return { ...p, index };
-}
-
-/** The per-minute rate usage is billed at: the client's, else the plan's overage rate. */
-export function rateInEffect(s: Pick<SubscriptionState, 'rateMinorPerMinute' | 'terms'>) {
-  return s.rateMinorPerMinute ?? s.terms.overageRateMinorPerMinute;
-}
-
-/** Due date and grace end of a request issued at `issuedAtMs` under `terms`. */
-export function deadlines(issuedAtMs: number, terms: PlanTerms) {
-  const dueAtMs = addDaysMs(issuedAtMs, terms.dueDays);
-  return { dueAtMs, graceEndsAtMs: addDaysMs(dueAtMs, terms.graceDays) };
-}
-
-export interface RequestPlan {
-  draft: RequestDraft;
-  /** The coupon after this request: decremented when it discounted something. */
-  couponAfter: AppliedCoupon | null;
-}
-
-/** The first request: the flat fee of period 0, in advance. */
-export function firstRequest(state: SubscriptionState): RequestPlan {
-  return buildCycleRequest({
-    terms: state.terms,
-    recurringFor: periodOf(state, state.periodIndex),
-    usageFor: null,
-    lateUsage: null,
-    coupon: state.coupon,
-  });
-}
-
-export interface RenewalPlan extends RequestPlan {
-  closed: Period;
-  next: Period;
-  /** Terms and rate in effect from `next` (the pending change applied). */
-  terms: PlanTerms;
-  rateMinorPerMinute: string | null;
-  anchorMs: number;
-  anchorIndex: number;
-}
-
-/**
- * Closes the current period and opens the next. The request holds the flat fee of the new period
- * under the terms in effect from it (a pending plan switch applies here) and the usage of the
- * closed period at the rate that was in effect during it (a rate change never reaches back).
- */
-export function planRenewal(state: SubscriptionState, usage: PeriodUsage): RenewalPlan {
-  const closed = periodOf(state, state.periodIndex);
-  const change = state.pendingChange;
-  // A plan switch keeps the subscription's tax rate: tax belongs to the subscription, not the plan.
-  const terms = change?.terms
-    ? { ...change.terms, taxRateBps: state.terms.taxRateBps }
-    : state.terms;
-  const rateMinorPerMinute = change ? change.rateMinorPerMinute : state.rateMinorPerMinute;
-  const sameCadence =
-    terms.rhythm === state.terms.rhythm && terms.intervalCount === state.terms.intervalCount;
-  // Another rhythm starts a new anchor at the boundary, so periods stay contiguous.
-  const anchor = sameCadence
-    ? { anchorMs: state.anchorMs, anchorIndex: state.anchorIndex }
-    : { anchorMs: closed.endMs, anchorIndex: closed.index + 1 };
-  const next = periodOf({ ...anchor, terms }, closed.index + 1);
-  const { draft, couponAfter } = buildCycleRequest({
-    terms,
-    recurringFor: next,
-    usageFor: { period: closed, usage, rateMinorPerMinute: rateInEffect(state) },
-    lateUsage: null,
-    coupon: state.coupon,
-  });
-  return { closed, next, terms, rateMinorPerMinute, ...anchor, draft, couponAfter };
-}
-
-/** The last request when a subscription ends at `endMs`: usage of the period so far, no fee. */
-export function finalRequest(
-  state: SubscriptionState,
-  usage: PeriodUsage,
-  endMs: number,
-): RequestPlan & { period: Period } {
-  const period = { ...periodOf(state, state.periodIndex), endMs };
-  const plan = buildCycleRequest({
-    terms: state.terms,
-    recurringFor: null,
-    usageFor: { period, usage, rateMinorPerMinute: rateInEffect(state) },
-    lateUsage: null,
-    coupon: state.coupon,
-  });
-  return { ...plan, period };
-}
-
-/** Whether a request is issued: billed modes only, and never for nothing. */
-export function shouldIssue(billed: boolean, draft: RequestDraft): boolean {
-  return billed && draft.totalMinor > 0;
-}
-
-/**
- * Holds the workflow asserts on access on top of its status. The usage pools set
- * `minutesExhausted`; this is the one place it reaches access.
- */
-export function accessHolds(state: SubscriptionState): AccessHold[] {
-  return state.minutesExhausted ? ['minutes_exhausted'] : [];
 }
 
 /**

@@ -5,10 +5,14 @@
  * events however many attempts it takes (retries are not recorded one by one).
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type {
+  DeliverWebhookInput,
+  DeliverWebhookResult,
+  WebhookActivities,
+} from './activity-contract';
 import { DOMAIN_ERRORS } from './definitions';
 
-const { deliverWebhook } = proxyActivities<Activities>({
+const { deliverWebhook } = proxyActivities<WebhookActivities>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
@@ -19,8 +23,8 @@ const { deliverWebhook } = proxyActivities<Activities>({
   },
 });
 
-export async function webhookDeliveryWorkflow(input: {
-  deliveryId: string;
-}): Promise<{ attempts: number }> {
+export async function webhookDeliveryWorkflow(
+  input: DeliverWebhookInput,
+): Promise<DeliverWebhookResult> {
   return deliverWebhook(input);
 }

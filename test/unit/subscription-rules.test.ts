@@ -8,19 +8,20 @@ import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import type { PlanTerms } from '../../billing/terms';
 import { growthTerms } from '../helpers/plan-terms';
 import type { OpenRequest, SubscriptionState } from '../../workflows/definitions';
+import { accessHolds, deadlines, initialState, periodOf } from '../../billing/subscription';
 import {
-  accessHolds,
-  deadlines,
-  deriveStatus,
   finalRequest,
   firstRequest,
+  planRenewal,
+  renewalRequest,
+  shouldIssue,
+} from '../../billing/subscription-requests';
+import {
+  deriveStatus,
   handoverDelayMs,
   newlyOverdue,
   newRequestId,
   nextTimer,
-  periodOf,
-  planRenewal,
-  shouldIssue,
 } from '../../workflows/subscription-rules';
 
 const DAY = 86_400_000;
@@ -29,24 +30,10 @@ const at = (s: string) => Date.parse(s);
 const terms = growthTerms();
 
 function stateAt(overrides: Partial<SubscriptionState> = {}): SubscriptionState {
-  const anchorMs = at('2027-01-31T00:00:00Z');
+  const start = { terms, rateMinorPerMinute: null, coupon: null };
   const s: SubscriptionState = {
+    ...initialState(start, at('2027-01-31T00:00:00Z')),
     status: 'active',
-    startAtMs: anchorMs,
-    anchorMs,
-    anchorIndex: 0,
-    terms,
-    rateMinorPerMinute: null,
-    coupon: null,
-    periodIndex: 0,
-    periodStartMs: 0,
-    periodEndMs: 0,
-    openRequests: [],
-    pendingChange: null,
-    cancelAtPeriodEnd: false,
-    usage: NO_USAGE,
-    usageSeq: 0,
-    minutesExhausted: false,
     ...overrides,
   };
   const p = periodOf(s, s.periodIndex);
@@ -62,6 +49,12 @@ const request = (o: Partial<OpenRequest> = {}): OpenRequest => ({
   graceEndsAtMs: at('2027-02-12T00:00:00Z'),
   ...o,
 });
+
+/** A renewal as the workflow plans it, with the request the activity builds from the usage. */
+function renew(s: SubscriptionState, u: PeriodUsage) {
+  const shape = planRenewal(s);
+  return { ...shape, ...renewalRequest(shape, u) };
+}
 
 const usage = (billableSeconds: number): PeriodUsage => ({
   totalSeconds: 6000 + billableSeconds,
@@ -164,7 +157,7 @@ describe('requests', () => {
         effectiveAtMs: at('2027-02-28T00:00:00Z'),
       },
     });
-    const plan = planRenewal(s, usage(600)); // 10 billable minutes
+    const plan = renew(s, usage(600)); // 10 billable minutes
     expect(plan.closed).toEqual({
       index: 0,
       startMs: at('2027-01-31T00:00:00Z'),
@@ -183,7 +176,7 @@ describe('requests', () => {
     expect(plan.rateMinorPerMinute).toBe('40');
 
     // The next renewal, under the new rate: 10 minutes now cost 400.
-    const next = planRenewal(
+    const next = renew(
       {
         ...s,
         rateMinorPerMinute: plan.rateMinorPerMinute,
@@ -203,10 +196,10 @@ describe('requests', () => {
   it('rounds usage once per line, half up', () => {
     // 61 seconds at 25/min = 25.4166... -> 25; 90 seconds at 25/min = 37.5 -> 38.
     expect(
-      planRenewal(stateAt({ rateMinorPerMinute: '25' }), usage(61)).draft.lines[1]!.amountMinor,
+      renew(stateAt({ rateMinorPerMinute: '25' }), usage(61)).draft.lines[1]!.amountMinor,
     ).toBe(25);
     expect(
-      planRenewal(stateAt({ rateMinorPerMinute: '25' }), usage(90)).draft.lines[1]!.amountMinor,
+      renew(stateAt({ rateMinorPerMinute: '25' }), usage(90)).draft.lines[1]!.amountMinor,
     ).toBe(38);
   });
 
@@ -228,7 +221,7 @@ describe('requests', () => {
         effectiveAtMs: 0,
       },
     });
-    const plan = planRenewal(s, usage(120)); // 2 minutes at the old plan's 20/min
+    const plan = renew(s, usage(120)); // 2 minutes at the old plan's 20/min
     expect(plan.terms.planId).toBe('pln_weekly');
     expect(plan.terms.taxRateBps).toBe(1000);
     expect(plan.next).toEqual({
@@ -260,7 +253,7 @@ describe('requests', () => {
     const first = firstRequest(stateAt({ coupon }));
     expect(first.draft.totalMinor).toBe(2450);
     expect(first.couponAfter?.remaining).toBe(1);
-    const second = planRenewal(stateAt({ coupon: first.couponAfter }), NO_USAGE);
+    const second = renew(stateAt({ coupon: first.couponAfter }), NO_USAGE);
     expect(second.draft.totalMinor).toBe(2450);
     expect(second.couponAfter).toBeNull();
   });

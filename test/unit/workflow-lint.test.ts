@@ -30,12 +30,23 @@ describe('workflow determinism lint', () => {
     expect(await lint('export const x = Date.now();', 'activities/example.ts')).toEqual([]);
   });
 
-  it('allows type-only imports of activities in workflows', async () => {
-    expect(
-      await lint(
-        "import type { Activities } from '../activities';\nexport type A = Activities;",
-        'workflows/example.ts',
-      ),
-    ).toEqual([]);
+  it.each([
+    "import type { Activities } from '../activities';\nexport type A = Activities;",
+    "import type { CommitInput } from '../activities/subscription';\nexport type A = CommitInput;",
+    "import { createActivities } from '../activities';\nexport const a = createActivities;",
+    "import type { Sql } from '../db/client';\nexport type A = Sql;",
+    "import { loadConfig } from '../lib/config';\nexport const a = loadConfig;",
+  ])('rejects %s in workflows/, types included', async (code) => {
+    expect(await lint(code, 'workflows/example.ts')).toContain('no-restricted-imports');
+    expect(await lint(code, 'billing/example.ts')).toContain('no-restricted-imports');
+  });
+
+  it('lets workflows import billing/ and the contract; billing imports no workflow code', async () => {
+    const contract =
+      "import type { CommitInput } from './activity-contract';\nimport { periodOf } from '../billing/subscription';\nexport type A = CommitInput;\nexport const p = periodOf;";
+    expect(await lint(contract, 'workflows/example.ts')).toEqual([]);
+    const upward =
+      "import type { SubscriptionView } from '../workflows/definitions';\nexport type A = SubscriptionView;";
+    expect(await lint(upward, 'billing/example.ts')).toContain('no-restricted-imports');
   });
 });

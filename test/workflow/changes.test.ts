@@ -31,18 +31,20 @@ import {
   subscriptionRow,
   waitForRequests,
   MONTHLY,
+  anchorOf,
+  cancelNow,
+  payPending,
+  subscribe,
 } from './harness';
 
 const h = useHarness();
 
 /** A running subscription billing usage at its client's rate of 25, its first request issued. */
-async function rateSubscription() {
-  const plan = await createPlan(h.api, { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' });
-  const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-  const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-  const [first] = await waitForRequests(h.api, sub.id, 1);
-  return { client, sub, first: first! };
-}
+const rateSubscription = () =>
+  subscribe(h.api, {
+    plan: { flatFeeMinor: 1000, overageRateMinorPerMinute: '20' },
+    client: { rateMinorPerMinute: '25' },
+  });
 
 /** How many `subscription.change_scheduled` events the subscription has. */
 async function scheduledChanges(subscriptionId: string) {
@@ -50,11 +52,6 @@ async function scheduledChanges(subscriptionId: string) {
     select count(*)::int as n from events
     where type = 'subscription.change_scheduled' and subject_id = ${subscriptionId}`;
   return row!.n;
-}
-
-async function payAll(subscriptionId: string) {
-  for (const r of await requestsOf(h.api, subscriptionId))
-    if (r.status === 'pending') expect((await mark(h.api, r.id, 'paid')).status).toBe(200);
 }
 
 async function linesOf(requestId: string) {
@@ -71,15 +68,11 @@ async function coupon(fields: Record<string, unknown>) {
 describe('changes to a running subscription', () => {
   // First in the file: usage is posted at the real clock, before the test server's clock moves.
   it('a rate change takes effect at the next period; the closed period keeps its rate', async () => {
-    const plan = await createPlan(h.api, {
-      flatFeeMinor: 1000,
-      includedMinutes: 0,
-      overageRateMinorPerMinute: '20',
+    const { client, sub, first } = await subscribe(h.api, {
+      plan: { flatFeeMinor: 1000, includedMinutes: 0, overageRateMinorPerMinute: '20' },
+      client: { rateMinorPerMinute: '25' },
     });
-    const client = await createClient(h.api, { rateMinorPerMinute: '25' });
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    const [first] = await waitForRequests(h.api, sub.id, 1);
-    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    const anchor = await anchorOf(h.api, sub.id);
     const end0 = boundaryMs(anchor, MONTHLY, 1);
 
     // 10 minutes in period 0, through the usage API.
@@ -146,14 +139,14 @@ describe('changes to a running subscription', () => {
       insert into usage_events (agency_id, event_id, client_id, subscription_id, metric, quantity, occurred_at)
       values (${h.api.agencyId}, ${`late-${sub.id}`}, ${client.id}, ${sub.id}, 'voice_seconds', 600,
         ${new Date(end0 + 60_000)})`;
-    await payAll(sub.id);
+    await payPending(h.api, sub.id);
     await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, 2));
     const [, , third] = await waitForRequests(h.api, sub.id, 3);
     expect(await linesOf(third.id)).toEqual([
       ['recurring', '1000', 1000],
       ['usage', '40', 400],
     ]);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('a client rate change reaches the running subscription from its next period', async () => {
@@ -216,7 +209,7 @@ describe('changes to a running subscription', () => {
     const [owed] = await h.db.sql`
       select count(*)::int as n from rate_change_outbox where version > delivered_version`;
     expect(owed!.n).toBe(0);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('rate deliveries landing out of order end on the latest rate', async () => {
@@ -250,7 +243,7 @@ describe('changes to a running subscription', () => {
     const claim = () => claimOwedRateChanges(h.db.sql, { olderThanMs: 30_000, limit: 10 });
     expect(await claim()).toEqual([sub.id]);
     expect(await claim()).toEqual([]);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
     // Ended: the owed rate is dropped, not retried forever.
     await deliverRateChange({ sql: h.db.sql, temporal: h.env.client }, sub.id);
     expect(await getRateChange(h.db.sql, sub.id)).toBeNull();
@@ -276,7 +269,7 @@ describe('changes to a running subscription', () => {
     });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect((await liveState(h, sub.id)).pendingChange!.rateMinorPerMinute).toBe('45');
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('of two client rate changes, the one committed last is decided last', async () => {
@@ -294,7 +287,7 @@ describe('changes to a running subscription', () => {
     const owed = (await getRateChange(h.db.sql, sub.id))!;
     expect(owed.rateMinorPerMinute).toBe('30');
     expect(owed.decidedAtMs).toBeGreaterThan(decidedB);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
     // Ended: its owed rate is dropped (not left for the next test's sweep).
     await deliverRateChange({ sql: h.db.sql, temporal: h.env.client }, sub.id);
   });
@@ -321,7 +314,7 @@ describe('changes to a running subscription', () => {
     // The subscription was inserted after the change committed, with its rate.
     expect((await subscriptionRow(h.api, sub.id)).terms.rateMinorPerMinute).toBe('40');
     expect((await liveState(h, sub.id)).rateMinorPerMinute).toBe('40');
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('a plan switch bills the new plan from the next period, on its own rhythm', async () => {
@@ -331,7 +324,7 @@ describe('changes to a running subscription', () => {
     const client = await createClient(h.api);
     const sub = await startSubscription(h.api, { clientId: client.id, planId: monthlyPlan.id });
     await waitForRequests(h.api, sub.id, 1);
-    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    const anchor = await anchorOf(h.api, sub.id);
 
     const euro = await h.api.call('POST', `/v1/subscriptions/${sub.id}/change`, {
       planId: euroPlan.id,
@@ -347,7 +340,7 @@ describe('changes to a running subscription', () => {
     expect(res.body.planId).toBe(monthlyPlan.id);
 
     const end0 = boundaryMs(anchor, MONTHLY, 1);
-    await payAll(sub.id);
+    await payPending(h.api, sub.id);
     await sleepUntil(h.env, end0);
     const [, second] = await waitForRequests(h.api, sub.id, 2);
     expect(second.totalMinor).toBe(1500);
@@ -366,11 +359,11 @@ describe('changes to a running subscription', () => {
       .describe();
     expect(described.typedSearchAttributes.get(PlanIdAttr)).toBe(weeklyPlan.id);
 
-    await payAll(sub.id);
+    await payPending(h.api, sub.id);
     await sleepUntil(h.env, end0 + 7 * 86_400_000);
     const all = await waitForRequests(h.api, sub.id, 3);
     expect(all[2]).toMatchObject({ totalMinor: 1500, issuedAt: iso(end0 + 7 * 86_400_000) });
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('coupons: once, forever, and for three periods', async () => {
@@ -403,7 +396,7 @@ describe('changes to a running subscription', () => {
       await waitForRequests(h.api, sub.id, 1);
       subs[name] = {
         id: sub.id,
-        anchor: Date.parse((await subscriptionRow(h.api, sub.id)).startAt),
+        anchor: await anchorOf(h.api, sub.id),
       };
     }
     // `forever` is attached to a running subscription: it applies from the next request.
@@ -415,11 +408,11 @@ describe('changes to a running subscription', () => {
     });
     expect(attached.status, JSON.stringify(attached.body)).toBe(200);
     expect(attached.body.coupon).toMatchObject({ couponId: forever, remaining: null });
-    subs.forever = { id: f.id, anchor: Date.parse((await subscriptionRow(h.api, f.id)).startAt) };
+    subs.forever = { id: f.id, anchor: await anchorOf(h.api, f.id) };
 
     // All three started at (nearly) the same moment: renew them together, four periods.
     for (let n = 1; n <= 4; n++) {
-      for (const s of Object.values(subs)) await payAll(s.id);
+      for (const s of Object.values(subs)) await payPending(h.api, s.id);
       await sleepUntil(
         h.env,
         Math.max(...Object.values(subs).map((s) => boundaryMs(s.anchor, MONTHLY, n))),
@@ -450,18 +443,17 @@ describe('changes to a running subscription', () => {
     const wrong = await h.api.call('POST', `/v1/subscriptions/${f.id}/coupon`, { couponId: euro });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.details[0].field).toBe('couponId');
-    await payAll(f.id);
+    await payPending(h.api, f.id);
     await sleepUntil(h.env, boundaryMs(subs.forever!.anchor, MONTHLY, 5));
     const all = await waitForRequests(h.api, f.id, 6);
     expect(all[5].totalMinor).toBe(4900);
-    for (const s of Object.values(subs))
-      await h.api.call('POST', `/v1/subscriptions/${s.id}/cancel`, { when: 'now' });
+    for (const s of Object.values(subs)) await cancelNow(h.api, s.id);
   });
 
   // Last in the file: it moves the test server's clock past a period end.
   it('a rate delivered after the period ended applies from the period after', async () => {
     const { sub, first } = await rateSubscription();
-    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    const anchor = await anchorOf(h.api, sub.id);
     // Owed in period 0 (Temporal unreachable when the client changed), delivered in period 1.
     await h.db.sql.begin((tx) => queueRateChange(tx, sub.id, '30'));
     expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
@@ -474,6 +466,6 @@ describe('changes to a running subscription', () => {
       rateMinorPerMinute: '30',
       effectiveFromPeriodIndex: 2,
     });
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 });

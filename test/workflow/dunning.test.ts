@@ -13,8 +13,6 @@ import {
 import {
   DAY_MS,
   access,
-  createClient,
-  createPlan,
   iso,
   liveState,
   mark,
@@ -26,6 +24,8 @@ import {
   waitFor,
   waitForRequests,
   waitForStatus,
+  cancelNow,
+  subscribe,
 } from './harness';
 
 const h = useHarness();
@@ -42,10 +42,9 @@ async function searchAttributes(subscriptionId: string) {
 }
 
 async function setup(fields: Record<string, unknown> = {}) {
-  const plan = await createPlan(h.api, { flatFeeMinor: 3000, dueDays: 7, graceDays: 5, ...fields });
-  const client = await createClient(h.api);
-  const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-  const [first] = await waitForRequests(h.api, sub.id, 1);
+  const { plan, client, sub, first } = await subscribe(h.api, {
+    plan: { flatFeeMinor: 3000, dueDays: 7, graceDays: 5, ...fields },
+  });
   const t0 = Date.parse(first.issuedAt);
   await waitFor(async () => (await access(h.api, client.id)).allowed, 'access allowed');
   return { plan, client, sub, first, t0 };
@@ -251,14 +250,14 @@ describe('dunning', () => {
     });
     expect(await requestsOf(h.api, sub.id)).toHaveLength(1);
     expect((await access(h.api, client.id)).reasons).toEqual(['no_subscription']);
-    const again = await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    const again = await cancelNow(h.api, sub.id);
     expect(again.status).toBe(409);
   });
 
   it('cancels now; an unpaid request of the ended subscription can still be marked', async () => {
     const { sub, first, t0 } = await setup();
     await sleepUntil(h.env, t0 + 3 * DAY_MS);
-    const res = await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    const res = await cancelNow(h.api, sub.id);
     expect(res.status).toBe(200);
     const now = await h.env.currentTimeMs();
     expect(res.body.status).toBe('canceled');
@@ -293,7 +292,7 @@ describe('dunning', () => {
     expect((await mark(h.api, first.id, 'paid')).status).toBe(409);
     expect((await mark(h.api, first.id, 'canceled')).status).toBe(409);
     expect(await updateEvents()).toBe(afterFailed + 2);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 
   it('a failed payment keeps the request open; paid later it clears', async () => {
@@ -308,6 +307,6 @@ describe('dunning', () => {
     expect((await mark(h.api, first.id, 'paid')).status).toBe(200);
     expect((await subscriptionRow(h.api, sub.id)).status).toBe('active');
     expect((await liveState(h, sub.id)).openRequests).toEqual([]);
-    await h.api.call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now' });
+    await cancelNow(h.api, sub.id);
   });
 });

@@ -215,6 +215,46 @@ export async function startSubscription(api: TestApi, body: Record<string, unkno
   return res.body as { id: string; workflowId: string };
 }
 
+/**
+ * A plan and a client (createPlan and createClient, with `plan` and `client` fields over their
+ * defaults) and a subscription of the one to the other (`subscription`: more body fields),
+ * returned once its first request is issued.
+ */
+export async function subscribe(
+  api: TestApi,
+  fields: {
+    plan?: Record<string, unknown>;
+    client?: Record<string, unknown>;
+    subscription?: Record<string, unknown>;
+  } = {},
+) {
+  const plan = await createPlan(api, fields.plan);
+  const client = await createClient(api, fields.client);
+  const sub = await startSubscription(api, {
+    clientId: client.id,
+    planId: plan.id,
+    ...fields.subscription,
+  });
+  const [first] = await waitForRequests(api, sub.id, 1);
+  return { plan, client, sub, first: first! };
+}
+
+/** The instant the subscription's periods are anchored to (its start, as the read model has it). */
+export async function anchorOf(api: TestApi, subscriptionId: string): Promise<number> {
+  return Date.parse((await subscriptionRow(api, subscriptionId)).startAt);
+}
+
+/** Pays every pending request of the subscription through the API; each must be taken. */
+export async function payPending(api: TestApi, subscriptionId: string): Promise<void> {
+  for (const r of await requestsOf(api, subscriptionId))
+    if (r.status === 'pending') expect((await mark(api, r.id, 'paid')).status).toBe(200);
+}
+
+/** Ends the subscription at once through the API; returns the response. */
+export function cancelNow(api: TestApi, subscriptionId: string) {
+  return api.call('POST', `/v1/subscriptions/${subscriptionId}/cancel`, { when: 'now' });
+}
+
 /** The subscription's payment requests, oldest first. */
 export async function requestsOf(api: TestApi, subscriptionId: string): Promise<any[]> {
   const res = await api.call(

@@ -11,8 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { NO_USAGE, type PeriodUsage } from '../../billing/invoice';
 import { growthTerms } from '../helpers/plan-terms';
-import type { CommitInput, RenewInput, RenewResult } from '../../activities/subscription';
-import { planRenewal, shouldIssue } from '../../workflows/subscription-rules';
+import type { CommitInput, RenewInput, RenewResult } from '../../workflows/activity-contract';
+import { renewalRequest, shouldIssue } from '../../billing/subscription-requests';
 import {
   TASK_QUEUE,
   cancelUpdate,
@@ -60,7 +60,7 @@ beforeAll(async () => {
         renewing = true;
         await gate?.promise;
         renewing = false;
-        const plan = planRenewal(input.before, NO_USAGE);
+        const plan = renewalRequest(input.renewal, NO_USAGE);
         return {
           access: null,
           usage: NO_USAGE,

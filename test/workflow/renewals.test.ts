@@ -15,7 +15,6 @@ import {
   createPlan,
   iso,
   liveState,
-  mark,
   requestsOf,
   sleepUntil,
   useHarness,
@@ -25,23 +24,13 @@ import {
   waitForRequests,
   waitForStatus,
   MONTHLY,
+  anchorOf,
+  cancelNow,
+  payPending,
+  subscribe,
 } from './harness';
 
 const h = useHarness();
-
-/** Pays every open request of the subscription through the API. */
-async function payOpen(subscriptionId: string) {
-  for (const r of await requestsOf(h.api, subscriptionId)) {
-    if (r.status === 'pending') expect((await mark(h.api, r.id, 'paid')).status).toBe(200);
-  }
-}
-
-async function cancelNow(subscriptionId: string) {
-  const res = await h.api.call('POST', `/v1/subscriptions/${subscriptionId}/cancel`, {
-    when: 'now',
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-}
 
 /** Every run of a continued-as-new chain, oldest first, with its history. */
 async function runHistories(workflowId: string): Promise<History[]> {
@@ -59,18 +48,15 @@ async function runHistories(workflowId: string): Promise<History[]> {
 
 describe('renewals', () => {
   it('bills twelve monthly periods, one request each, on the anchored dates', async () => {
-    const plan = await createPlan(h.api, { flatFeeMinor: 4900 });
-    const client = await createClient(h.api);
-    const sub = await startSubscription(h.api, { clientId: client.id, planId: plan.id });
-    await waitForRequests(h.api, sub.id, 1);
-    const anchor = Date.parse((await subscriptionRow(h.api, sub.id)).startAt);
+    const { sub } = await subscribe(h.api, { plan: { flatFeeMinor: 4900 } });
+    const anchor = await anchorOf(h.api, sub.id);
 
     for (let n = 1; n < 12; n++) {
-      await payOpen(sub.id);
+      await payPending(h.api, sub.id);
       await sleepUntil(h.env, boundaryMs(anchor, MONTHLY, n));
       await waitForRequests(h.api, sub.id, n + 1);
     }
-    await payOpen(sub.id);
+    await payPending(h.api, sub.id);
     // The last renewal's run hands over within the hour after it.
     await h.env.sleep('1 hour');
 
@@ -126,7 +112,7 @@ describe('renewals', () => {
       expect(d).toBeLessThan(delay + 5_000); // the workflow task that hands over
     }
     expect(Math.max(...sizes)).toBeLessThanOrEqual(50);
-    await cancelNow(sub.id);
+    expect((await cancelNow(h.api, sub.id)).status).toBe(200);
   });
 
   it('a scheduled start sleeps until its date, then bills the first period', async () => {
@@ -156,7 +142,7 @@ describe('renewals', () => {
     expect(first).toMatchObject({ periodIndex: 0, totalMinor: 2000, issuedAt: iso(startAt) });
     await waitForStatus(h.api, sub.id, 'active');
     await waitFor(async () => (await access(h.api, client.id)).allowed, 'access allowed');
-    await cancelNow(sub.id);
+    expect((await cancelNow(h.api, sub.id)).status).toBe(200);
   });
 
   it('clamps month ends: Jan 31, Feb 29 (leap year), Mar 31, Apr 30', async () => {
@@ -177,7 +163,7 @@ describe('renewals', () => {
     for (let n = 0; n < 3; n++) {
       await sleepUntil(h.env, Date.parse(boundaries[n]!));
       await waitForRequests(h.api, sub.id, n + 1);
-      await payOpen(sub.id);
+      await payPending(h.api, sub.id);
     }
     const requests = await requestsOf(h.api, sub.id);
     expect(requests.map((r) => r.issuedAt)).toEqual(boundaries.slice(0, 3));
@@ -189,7 +175,7 @@ describe('renewals', () => {
       [boundaries[1], boundaries[2]],
       [boundaries[2], boundaries[3]],
     ]);
-    await cancelNow(sub.id);
+    expect((await cancelNow(h.api, sub.id)).status).toBe(200);
   });
 
   it('renews weekly and yearly rhythms on their own dates', async () => {
@@ -211,16 +197,16 @@ describe('renewals', () => {
     for (let n = 0; n < 3; n++) {
       await sleepUntil(h.env, start + n * 7 * DAY_MS);
       await waitForRequests(h.api, w.id, n + 1);
-      await payOpen(w.id);
+      await payPending(h.api, w.id);
     }
-    await cancelNow(w.id);
+    expect((await cancelNow(h.api, w.id)).status).toBe(200);
     expect((await requestsOf(h.api, w.id)).map((r) => [r.issuedAt, r.totalMinor])).toEqual([
       [iso(start), 1500],
       [iso(start + 7 * DAY_MS), 1500],
       [iso(start + 14 * DAY_MS), 1500],
     ]);
 
-    await payOpen(y.id);
+    await payPending(h.api, y.id);
     const nextYear = boundaryMs(start, { rhythm: 'year', intervalCount: 1 }, 1);
     await sleepUntil(h.env, nextYear);
     const yr = await waitForRequests(h.api, y.id, 2);
@@ -229,6 +215,6 @@ describe('renewals', () => {
       [iso(nextYear), 99000, 1],
     ]);
     expect(Date.parse(yr[1].dueAt) - nextYear).toBe(30 * DAY_MS);
-    await cancelNow(y.id);
+    expect((await cancelNow(h.api, y.id)).status).toBe(200);
   });
 });
