@@ -27,7 +27,7 @@ import type {
   RenewResult,
   SubscriptionActivities,
 } from '../workflows/activity-contract';
-import { dispatchDeliveries } from './webhooks';
+import { dispatchDeliveries } from '../temporal/webhook-deliveries';
 
 export interface SubscriptionActivityDeps {
   sql: Sql;

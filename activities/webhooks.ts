@@ -14,10 +14,6 @@ import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature';
 
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
-// Until activities/subscription.ts imports it from temporal/ (where it moved): a re-export, no
-// workflow import, so no cycle.
-export { dispatchDeliveries } from '../temporal/webhook-deliveries';
-
 export function createWebhookActivities({ sql }: { sql: Sql }) {
   return {
     /** Posts one outbox row to its endpoint, signed; throws (retryable) until it gets a 2xx. */

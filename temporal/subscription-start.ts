@@ -15,16 +15,10 @@ import {
   PlanIdAttr,
   SubscriptionStatusAttr,
   TASK_QUEUE,
+  SUBSCRIPTION_WORKFLOW,
   type SubscriptionInput,
-  type SubscriptionView,
+  type SubscriptionWorkflow,
 } from '../workflows/definitions';
-
-/**
- * The subscription workflow as registered (workflows/index.ts), typed from the contract: the
- * workflow module itself is not imported, not even for its type, so nothing here depends on it.
- */
-const SUBSCRIPTION_WORKFLOW = 'subscriptionWorkflow';
-type SubscriptionWorkflow = (input: SubscriptionInput) => Promise<SubscriptionView>;
 
 /** The workflow's input, as the row froze it (terms and rate at start, agents, coupon). */
 export function subscriptionInputOf(

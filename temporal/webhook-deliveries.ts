@@ -6,14 +6,12 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { markDispatched } from '../db/queries/webhooks';
-import { TASK_QUEUE, webhookDeliveryWorkflowId } from '../workflows/definitions';
-
-/**
- * The delivery workflow as registered (workflows/index.ts), typed here from its input and answer:
- * importing the workflow module, even for its type, would tie this seam to workflow code.
- */
-const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDeliveryWorkflow';
-type WebhookDeliveryWorkflow = (input: { deliveryId: string }) => Promise<{ attempts: number }>;
+import {
+  TASK_QUEUE,
+  WEBHOOK_DELIVERY_WORKFLOW,
+  webhookDeliveryWorkflowId,
+  type WebhookDeliveryWorkflow,
+} from '../workflows/definitions';
 
 /**
  * Starts the delivery workflow of each outbox row. Idempotent: the workflow id is the row's, so

@@ -15,11 +15,21 @@ import type {
   SubscriptionStatus,
 } from '../billing/subscription';
 import type { AppliedCoupon, BillingMode, PlanTerms } from '../billing/terms';
+import type { DeliverWebhookInput, DeliverWebhookResult } from './activity-contract';
 
 export const TASK_QUEUE = 'tally-billing';
 
 export const subscriptionWorkflowId = (subscriptionId: string): string =>
   `subscription-${subscriptionId}`;
+
+/**
+ * The workflows the worker registers (workflows/index.ts checks these signatures against the
+ * functions), by name: temporal/ starts them by name, importing no workflow code.
+ */
+export const SUBSCRIPTION_WORKFLOW = 'subscriptionWorkflow';
+export type SubscriptionWorkflow = (input: SubscriptionInput) => Promise<SubscriptionView>;
+export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDeliveryWorkflow';
+export type WebhookDeliveryWorkflow = (input: DeliverWebhookInput) => Promise<DeliverWebhookResult>;
 
 /** One delivery workflow per outbox row: starting it twice is a no-op. */
 export const webhookDeliveryWorkflowId = (deliveryId: string): string => `webhook-${deliveryId}`;
