@@ -56,14 +56,25 @@ forbidden.push({
   to: { path: '^(scripts|bench)/' },
 });
 
+forbidden.push({
+  name: 'only-temporal-calls-temporal',
+  severity: 'error',
+  comment:
+    'Starts, signals, updates and queries go through temporal/ (the one seam); elsewhere the ' +
+    'Temporal client is passed around as a type. bench/ measures Temporal itself, and tools/ ' +
+    'runs a workflow on the test server to record its startup archive.',
+  from: { pathNot: '^(temporal|tools|bench|test)/' },
+  to: { path: '^node_modules/@temporalio/client/', dependencyTypesNot: ['type-only'] },
+});
+
 module.exports = {
   forbidden,
 
   options: {
     doNotFollow: { path: 'node_modules' },
     // Our own code only; test/ may import anything, so it is not cruised.
-    includeOnly: `^(${folders(LAYERS)})/`,
-    exclude: { path: '^(node_modules|\\.data|coverage|dist)/' },
+    includeOnly: `^(${folders(LAYERS)})/|^node_modules/@temporalio/client/`,
+    exclude: { path: '^(\\.data|coverage|dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

@@ -4,24 +4,13 @@
  */
 import { swaggerUI } from '@hono/swagger-ui';
 import { randomUUID } from 'node:crypto';
-import { ServiceError } from '@temporalio/client';
 import { HTTPException } from 'hono/http-exception';
+import { isTemporalUnreachable } from '../temporal/connection';
 import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorStatus } from './errors';
 import { healthRoutes } from './routes/health';
 import { v1Routes } from './routes/v1';
-
-/** gRPC codes of a Temporal server that is down or did not answer in time. */
-const UNAVAILABLE = 14;
-const DEADLINE_EXCEEDED = 4;
-
-/** A Temporal call that failed because the server could not be reached, not because it refused. */
-function workflowServiceDown(err: unknown): boolean {
-  const code =
-    err instanceof ServiceError ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
-  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED;
-}
 
 export function createApp(deps: ApiDeps) {
   const app = newApp();
@@ -59,7 +48,7 @@ export function createApp(deps: ApiDeps) {
         'validation_failed') as keyof typeof ErrorStatus;
       return c.json(errorBody(code, err.message || 'bad request', requestId), err.status);
     }
-    if (workflowServiceDown(err)) {
+    if (isTemporalUnreachable(err)) {
       deps.log.warn({ requestId, err }, 'workflow service unavailable');
       return c.json(
         errorBody('unavailable', 'the workflow service did not answer; try again', requestId),

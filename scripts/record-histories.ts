@@ -26,6 +26,7 @@ import { createAgency } from '../db/queries/agencies';
 import { createLogger } from '../lib/logger';
 import { queueRateChange } from '../db/queries/rate-changes';
 import { registerSearchAttributes } from '../temporal/connection';
+import { runHistories } from '../temporal/histories';
 import { createWorker } from '../worker/create-worker';
 import { sweepRateChanges } from '../background/rate-change-sweeper';
 import { fixturesReplaced, historyToFixture } from '../test/workflow/history-fixtures';
@@ -291,15 +292,11 @@ for (const { name, run } of scenarios) {
 await mkdir(outDir, { recursive: true });
 for (const file of fixturesReplaced(await readdir(outDir), only)) await rm(`${outDir}${file}`);
 for (const { name, workflowId } of recorded) {
-  const description = await env.client.workflow.getHandle(workflowId).describe();
-  let runId: string | undefined = description.raw.workflowExecutionInfo?.firstRunId ?? undefined;
-  for (let n = 0; runId; n++) {
-    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    const file = `${name}.run${n}.json`;
+  let n = 0;
+  for await (const history of runHistories(env.client, workflowId)) {
+    const file = `${name}.run${n++}.json`;
     await writeFile(`${outDir}${file}`, historyToFixture(history));
     console.log(`recorded ${file} (${history.events?.length} events)`);
-    const last = history.events?.[history.events.length - 1];
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
   }
 }
 

@@ -1,11 +1,40 @@
-/** Temporal connections and search-attribute registration, shared by API, worker and start. */
-import { Client, Connection } from '@temporalio/client';
+/**
+ * Temporal connections: connecting, probing a server, telling "unreachable" from "refused", and
+ * registering search attributes; shared by API, worker and start.
+ */
+import { Client, Connection, ServiceError } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions';
 
 /** A client on `namespace` of the server at `address`. */
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
   const connection = await Connection.connect({ address });
   return new Client({ connection, namespace });
+}
+
+/** gRPC codes of a Temporal server that is down or did not answer in time. */
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+/** A Temporal call that failed because the server could not be reached, not because it refused. */
+export function isTemporalUnreachable(err: unknown): boolean {
+  const code =
+    err instanceof ServiceError ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+  return code === UNAVAILABLE || code === DEADLINE_EXCEEDED;
+}
+
+/** Whether the server at `address` answers gRPC and knows `namespace` (within about a second). */
+export async function temporalAnswers(address: string, namespace: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    await connection.workflowService.getSystemInfo({});
+    await connection.workflowService.describeNamespace({ namespace });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { temporalAnswers } from '../../temporal/connection';
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { devServerExecutable } from '../../tools';
 import { searchAttributeFlags } from '../../tools/search-attribute-flags';
@@ -146,17 +146,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
 /** One readiness probe: gRPC system info, the namespace, and the Web UI's front page. */
 async function answers(address: string, namespace: string, uiUrl: string): Promise<boolean> {
-  let connection: Connection | undefined;
+  if (!(await temporalAnswers(address, namespace))) return false;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 1_000 });
-    await connection.workflowService.getSystemInfo({});
-    await connection.workflowService.describeNamespace({ namespace });
     const ui = await fetch(uiUrl, { signal: AbortSignal.timeout(1_000) });
     return ui.ok;
   } catch {
     return false;
-  } finally {
-    await connection?.close().catch(() => {});
   }
 }
 

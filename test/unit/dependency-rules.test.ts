@@ -3,7 +3,7 @@
  * bite: a cycle, a type-only cycle, an upward import and an import of an entry point, each made
  * in a scratch tree laid out like ours, are reported by the same rule set.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,10 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 const require = createRequire(import.meta.url);
 const config = require('../../.dependency-cruiser.cjs') as {
   forbidden: IForbiddenRuleType[];
-  options: { includeOnly: string };
+  options: { includeOnly: string; enhancedResolveOptions: Record<string, unknown> };
 };
-
-const resolveOptions = { extensions: ['.ts', '.js'] };
 
 async function violations(baseDir: string, paths: string[]): Promise<string[]> {
   const result = await cruise(
@@ -29,7 +27,8 @@ async function violations(baseDir: string, paths: string[]): Promise<string[]> {
       tsPreCompilationDeps: true,
       baseDir,
     },
-    resolveOptions,
+    // The scratch tree's node_modules is a link to ours: keep its path as the link's.
+    { ...config.options.enhancedResolveOptions, symlinks: false },
   );
   if (typeof result.output === 'string') throw new Error('expected a cruise result object');
   return result.output.summary.violations.map(
@@ -90,6 +89,23 @@ describe('dependency rules', () => {
       'billing-not-upward: billing/rule.ts -> db/rows.ts',
       'workflows-not-upward: workflows/flow.ts -> activities/x.ts',
     ]);
+  });
+
+  it('report a run-time import of the Temporal client outside temporal/, not a type import', async () => {
+    const dir = await tree({
+      'services/calls.ts':
+        "import { WorkflowNotFoundError } from '@temporalio/client';\nexport const e = WorkflowNotFoundError;\n",
+      'services/passes.ts':
+        "import type { Client } from '@temporalio/client';\nexport type C = Client;\n",
+      'temporal/seam.ts':
+        "import { WorkflowNotFoundError } from '@temporalio/client';\nexport const e = WorkflowNotFoundError;\n",
+    });
+    await symlink(join(import.meta.dirname, '../../node_modules'), join(dir, 'node_modules'));
+    const found = await violations(dir, ['services', 'temporal']);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /^only-temporal-calls-temporal: services\/calls\.ts -> node_modules\/@temporalio\/client\//,
+    );
   });
 
   it('report an import of an entry point', async () => {
