@@ -1,10 +1,10 @@
 /**
- * /v1/clients and /v1/clients/{id}: clients of an agency (billing mode, per-minute rate). What
- * hangs below a client is in clients/.
+ * /v1/clients and /v1/clients/{id}: clients of an agency (billing mode, per-minute rate), and
+ * disabling or enabling one. What else hangs below a client is in clients/.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { getClient, listClients } from '../../db/queries/clients';
-import { createClient, updateClient } from '../../services/clients';
+import { createClient, disableOrEnableClient, updateClient } from '../../services/clients';
 import { commonErrorResponses, conflictResponse, notFound } from '../errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
@@ -98,6 +98,29 @@ export function clientRoutes() {
       return c.json(presentClient(client), 200);
     },
   );
+
+  // Disabling blocks the client's access (reason `client_disabled`); enabling lifts that hold.
+  const switches = {
+    disable: 'Disable a client: its access is blocked (reason `client_disabled`)',
+    enable: 'Enable a disabled client',
+  } as const;
+  for (const [action, summary] of Object.entries(switches) as [keyof typeof switches, string][]) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/clients/{id}/${action}`,
+        tags,
+        summary,
+        request: { params: IdParam },
+        responses: { 200: jsonResponse(ClientSchema, 'The client'), ...commonErrorResponses },
+      }),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const client = await disableOrEnableClient(c.var.deps, c.var.agencyId, id, action);
+        return c.json(presentClient(client), 200);
+      },
+    );
+  }
 
   return app;
 }

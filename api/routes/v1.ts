@@ -13,8 +13,6 @@ import { apiKeyRevokeRoutes } from './api-keys/revoke';
 import { clientRoutes } from './clients';
 import { accessRoutes } from './clients/access';
 import { agentRoutes } from './clients/agents';
-import { clientDisableRoutes } from './clients/disable';
-import { clientEnableRoutes } from './clients/enable';
 import { clientPackApplyRoutes, clientPackRoutes } from './clients/packs';
 import { clientPlanRoutes } from './clients/plan';
 import { portalUserRoutes } from './clients/portal-users';
@@ -44,8 +42,6 @@ export function v1Routes() {
   v1.use('*', requireKeyKind('agency'));
   v1.route('/', planRoutes());
   v1.route('/', clientRoutes());
-  v1.route('/', clientDisableRoutes());
-  v1.route('/', clientEnableRoutes());
   v1.route('/', agencyRoutes());
   v1.route('/', webhookSecretRoutes());
   v1.route('/', apiKeyRoutes());
