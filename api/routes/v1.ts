@@ -8,6 +8,7 @@ import { newApp } from '../hono';
 import { accessRoutes } from './access';
 import { agencyAdminRoutes } from './agencies';
 import { agencyRoutes } from './agency';
+import { agencyStripeRoutes } from './agency/stripe';
 import { agentRoutes } from './agents';
 import { apiKeyRoutes } from './api-keys';
 import { clientPackRoutes } from './client-packs';
@@ -37,6 +38,7 @@ export function v1Routes() {
   v1.route('/', planRoutes());
   v1.route('/', clientRoutes());
   v1.route('/', agencyRoutes());
+  v1.route('/', agencyStripeRoutes());
   v1.route('/', apiKeyRoutes());
   v1.route('/', clientPlanRoutes());
   v1.route('/', agentRoutes());
