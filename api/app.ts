@@ -10,6 +10,7 @@ import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorCode } from './errors';
 import { healthRoutes } from './routes/health';
+import { stripeWebhookRoutes } from './routes/stripe-webhooks';
 import { v1Routes } from './routes/v1';
 
 /** gRPC codes of a Temporal server that is down or did not answer in time. */
@@ -79,6 +80,8 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/', healthRoutes());
+  // Outside /v1: authenticated by Stripe's signature, not by an API key.
+  app.route('/', stripeWebhookRoutes());
   app.route('/v1', v1Routes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -90,28 +90,33 @@ export async function saveStripeAccount(
 }
 
 /**
- * Applies an account.updated status if its event is newer than the one applied last; returns
- * whether it did. `sameSecond`: a status re-read from Stripe for an event whose `created` ties
- * the last one's (Stripe's clock is in seconds, so a tie says nothing about order).
+ * The account a Connect event is about, locked until the transaction ends, so that the events
+ * of one account are handled one at a time (the ordering check then reads a settled row).
  */
-export async function applyStripeAccountStatus(
+export async function lockStripeAccount(
+  sql: AnySql,
+  accountId: string,
+): Promise<AgencyStripeAccount | null> {
+  const [row] = await sql<AgencyStripeAccount[]>`
+    select ${accountColumns(sql)} from agency_stripe_accounts where account_id = ${accountId}
+    for update`;
+  return row ?? null;
+}
+
+/** Stores an account.updated status and the `created` of the event it came with. */
+export async function setStripeAccountStatus(
   sql: AnySql,
   accountId: string,
   status: StripeAccountStatus,
   eventCreated: Date,
-  options: { sameSecond?: boolean } = {},
-): Promise<boolean> {
-  const rows = await sql`
+): Promise<void> {
+  await sql`
     update agency_stripe_accounts set
       charges_enabled = ${status.chargesEnabled}, payouts_enabled = ${status.payoutsEnabled},
       details_submitted = ${status.detailsSubmitted}, requirements_due = ${status.requirementsDue},
       disabled_reason = ${status.disabledReason}, status_event_created = ${eventCreated},
       updated_at = now()
-    where account_id = ${accountId}
-      and (status_event_created is null or status_event_created
-        ${options.sameSecond ? sql`<=` : sql`<`} ${eventCreated})
-    returning agency_id`;
-  return rows.length === 1;
+    where account_id = ${accountId}`;
 }
 
 /**

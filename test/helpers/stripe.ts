@@ -113,7 +113,10 @@ export function signStripePayload(
 
 let eventCount = 0;
 
-/** A Connect event body as Stripe sends it (raw JSON, to be signed and POSTed as is). */
+/**
+ * A Connect event body as Stripe sends it: pretty-printed JSON, to be signed and POSTed as is
+ * (so a receiver that parsed and re-serialized the body before checking fails the signature).
+ */
 export function stripeEventBody(e: {
   type: string;
   account: string | null;
@@ -122,16 +125,20 @@ export function stripeEventBody(e: {
   created?: number;
   id?: string;
 }): string {
-  return JSON.stringify({
-    id: e.id ?? `evt_test_${process.pid}_${++eventCount}_${Date.now()}`,
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created: e.created ?? Math.floor(Date.now() / 1000),
-    type: e.type,
-    ...(e.account ? { account: e.account } : {}),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object: e.object },
-  });
+  return JSON.stringify(
+    {
+      id: e.id ?? `evt_test_${process.pid}_${++eventCount}_${Date.now()}`,
+      object: 'event',
+      api_version: '2026-10-28.endive',
+      created: e.created ?? Math.floor(Date.now() / 1000),
+      type: e.type,
+      ...(e.account ? { account: e.account } : {}),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: e.object },
+    },
+    null,
+    2,
+  );
 }
