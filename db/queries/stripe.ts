@@ -44,16 +44,6 @@ export async function getAgencyStripeAccount(
   return row ?? null;
 }
 
-/** The account a Connect event is about, or null when no agency has it (any more). */
-export async function findStripeAccount(
-  sql: AnySql,
-  accountId: string,
-): Promise<AgencyStripeAccount | null> {
-  const [row] = await sql<AgencyStripeAccount[]>`
-    select ${accountColumns(sql)} from agency_stripe_accounts where account_id = ${accountId}`;
-  return row ?? null;
-}
-
 /**
  * Stores a newly created connected account for the agency: a first account, or one replacing
  * a disconnected account of an earlier generation. A live account already there (a concurrent
