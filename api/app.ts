@@ -10,6 +10,7 @@ import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorStatus } from './errors';
 import { healthRoutes } from './routes/health';
+import { stripeWebhookRoutes } from './routes/stripe-webhooks';
 import { v1Routes } from './routes/v1';
 
 export function createApp(deps: ApiDeps) {
@@ -71,6 +72,8 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.route('/', healthRoutes());
+  // Outside /v1: authenticated by Stripe's signature, not by an API key.
+  app.route('/', stripeWebhookRoutes());
   app.route('/v1', v1Routes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

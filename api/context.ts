@@ -1,5 +1,6 @@
 /** Typed context variables, set once by middleware. */
 import type { Client } from '@temporalio/client';
+import type { StripePlatform } from '../collection/stripe/client';
 import type { Sql } from '../db/client';
 import type { Logger } from '../lib/logger';
 
@@ -9,6 +10,8 @@ export interface ApiDeps {
   log: Logger;
   platformRateMinorPerMinute: string;
   adminKey: string | undefined;
+  /** The platform's Stripe set-up; null or absent: stripe mode is off. */
+  stripe?: StripePlatform | null;
 }
 
 export type KeyKind = 'agency' | 'ingest';

@@ -1,6 +1,7 @@
 /** `npm run api`: the HTTP API alone, against DATABASE_URL and TEMPORAL_ADDRESS. */
 import { apiConfigSchema, loadConfigOrExit } from '../lib/config';
 import { createSql } from '../db/client';
+import { createStripePlatform } from '../collection/stripe/client';
 import { migrate } from '../db/migrate';
 import { createLogger } from '../lib/logger';
 import { connectTemporal } from '../temporal/connection';
@@ -18,6 +19,7 @@ const { server, port } = await startServer(
     log,
     platformRateMinorPerMinute: config.PLATFORM_RATE_MINOR_PER_MINUTE,
     adminKey: config.TALLY_ADMIN_KEY,
+    stripe: config.stripe ? createStripePlatform(config.stripe) : null,
   },
   config.PORT,
   config.HOST,

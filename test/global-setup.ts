@@ -1,8 +1,8 @@
 /**
  * One run, one throwaway Postgres (or DATABASE_URL), migrated once into a template database
  * that each test file clones; the time-skipping Temporal test server located or built; the
- * workflow bundle built once. Nothing here is skipped: a missing tool fails the run with a
- * message that says how to get it.
+ * workflow bundle built once; stripe-mock started on a free loopback port. Nothing here is
+ * skipped: a missing tool fails the run with a message that says how to get it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedDb } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { testServerExecutable } from '../tools';
 import { workflowsPath } from '../worker/create-worker';
+import { startStripeMock } from './helpers/stripe-mock';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +22,7 @@ declare module 'vitest' {
     pgTemplate: string;
     testServer: string;
     workflowBundlePath: string;
+    stripeMockUrl: string;
   }
 }
 
@@ -49,17 +51,20 @@ export default async function setup(project: TestProject) {
   const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const workflowBundlePath = join(dir, 'workflows.js');
   await writeFile(workflowBundlePath, bundle.code);
+  const stripeMock = await startStripeMock();
 
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', TEMPLATE);
   project.provide('testServer', executable.path);
   project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('stripeMockUrl', stripeMock.url);
   console.log(
     `[test] setup ready in ${Date.now() - started} ms (postgres ${db ? 'embedded' : 'DATABASE_URL'})`,
   );
 
   return async () => {
     await admin.end({ timeout: 5 });
+    await stripeMock.stop();
     await db?.stop();
     await rm(dir, { recursive: true, force: true });
   };

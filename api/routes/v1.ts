@@ -7,6 +7,7 @@ import { documentIdempotency, idempotency } from '../middleware/idempotency';
 import { newApp } from '../hono';
 import { agencyAdminRoutes } from './agencies';
 import { agencyRoutes } from './agency';
+import { agencyStripeRoutes } from './agency/stripe';
 import { webhookSecretRoutes } from './agency/webhook-secret';
 import { apiKeyRoutes } from './api-keys';
 import { apiKeyRevokeRoutes } from './api-keys/revoke';
@@ -44,6 +45,7 @@ export function v1Routes() {
   v1.route('/', clientRoutes());
   v1.route('/', agencyRoutes());
   v1.route('/', webhookSecretRoutes());
+  v1.route('/', agencyStripeRoutes());
   v1.route('/', apiKeyRoutes());
   v1.route('/', apiKeyRevokeRoutes());
   v1.route('/', clientPlanRoutes());

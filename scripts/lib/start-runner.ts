@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
+import { createStripePlatform } from '../../collection/stripe/client';
 import { createSql, type Sql } from '../../db/client';
 import { loadConfigOrExit, startConfigSchema } from '../../lib/config';
 import { loadOrCreateAdminKey, type AdminKey } from './admin-key';
@@ -208,6 +209,7 @@ async function start(): Promise<Running> {
       log,
       platformRateMinorPerMinute: config.PLATFORM_RATE_MINOR_PER_MINUTE,
       adminKey: adminKey.key,
+      stripe: config.stripe ? createStripePlatform(config.stripe) : null,
     },
     config.PORT,
     config.HOST,

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import type { StripePlatform } from '../../collection/stripe/client';
 import type { Sql } from '../../db/client';
 import { createAgency, insertApiKey } from '../../db/queries/agencies';
 import { createLogger } from '../../lib/logger';
@@ -29,7 +30,7 @@ export interface TestApi {
 export async function createTestApi(
   sql: Sql,
   temporal: Client,
-  options: { platformRate?: string } = {},
+  options: { platformRate?: string; stripe?: StripePlatform | null } = {},
 ): Promise<TestApi> {
   const app = createApp({
     sql,
@@ -37,6 +38,7 @@ export async function createTestApi(
     log: createLogger(process.env.TEST_LOG ?? 'silent'),
     platformRateMinorPerMinute: options.platformRate ?? '15',
     adminKey: ADMIN_KEY,
+    stripe: options.stripe ?? null,
   });
   const newAgency = async (name = 'Acme Voice Agency') => {
     const { agency, apiKey } = await createAgency(sql, { name, webhookUrl: null });

@@ -101,6 +101,103 @@ describe('parseConfig', () => {
   });
 });
 
+const STRIPE = {
+  STRIPE_SECRET_KEY: 'sk_test_platform123',
+  STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect123',
+  STRIPE_CONNECT_RETURN_URL: 'https://agency.example/stripe/return',
+  STRIPE_CONNECT_REFRESH_URL: 'https://agency.example/stripe/refresh',
+};
+
+describe('the Stripe platform set-up', () => {
+  it('is off (stripe: null) when every STRIPE_ variable is unset, for every entry point', () => {
+    expect(parseConfig(apiConfigSchema, { DATABASE_URL: DB }).stripe).toBeNull();
+    expect(parseConfig(workerConfigSchema, { DATABASE_URL: DB }).stripe).toBeNull();
+    expect(parseConfig(startConfigSchema, {}).stripe).toBeNull();
+  });
+
+  it('parses the group into settings, with the optional parts defaulted', () => {
+    for (const schema of [apiConfigSchema, workerConfigSchema, startConfigSchema]) {
+      const config = parseConfig(schema, { DATABASE_URL: DB, ...STRIPE });
+      expect(config.stripe).toEqual({
+        secretKey: 'sk_test_platform123',
+        connectWebhookSecret: 'whsec_connect123',
+        connectReturnUrl: 'https://agency.example/stripe/return',
+        connectRefreshUrl: 'https://agency.example/stripe/refresh',
+        apiBase: null,
+        flatFeeBps: 0,
+      });
+      // The secret lives in one place: the raw variables are not carried along.
+      expect(Object.keys(config).filter((k) => k.startsWith('STRIPE_'))).toEqual([]);
+    }
+    const mock = parseConfig(apiConfigSchema, {
+      DATABASE_URL: DB,
+      ...STRIPE,
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      STRIPE_FLAT_FEE_BPS: '250',
+    });
+    expect(mock.stripe).toMatchObject({ apiBase: 'http://127.0.0.1:12111', flatFeeBps: 250 });
+  });
+
+  it.each([
+    'STRIPE_CONNECT_WEBHOOK_SECRET',
+    'STRIPE_CONNECT_RETURN_URL',
+    'STRIPE_CONNECT_REFRESH_URL',
+  ])('with the secret key set, a missing %s stops it naming the variable', (name) => {
+    const env: Record<string, string> = { DATABASE_URL: DB, ...STRIPE };
+    delete env[name];
+    const err = configError(() => parseConfig(apiConfigSchema, env));
+    expect(err.message).toMatch(
+      new RegExp(`${name}: required when STRIPE_SECRET_KEY is set \\(missing\\)`),
+    );
+    expect(() => parseConfig(workerConfigSchema, env)).toThrow(name);
+    expect(() => parseConfig(startConfigSchema, env)).toThrow(name);
+  });
+
+  it.each([
+    ['STRIPE_SECRET_KEY', 'pk_test_publishable123'],
+    ['STRIPE_SECRET_KEY', 'sk_test_'],
+    ['STRIPE_CONNECT_WEBHOOK_SECRET', 'my-secret'],
+    ['STRIPE_CONNECT_RETURN_URL', 'agency.example/return'],
+    ['STRIPE_CONNECT_REFRESH_URL', 'ftp://agency.example/refresh'],
+    ['STRIPE_API_BASE', 'localhost:12111'],
+    ['STRIPE_FLAT_FEE_BPS', '2.5'],
+    ['STRIPE_FLAT_FEE_BPS', '10001'],
+    ['STRIPE_FLAT_FEE_BPS', '-1'],
+  ])('rejects a malformed %s (%s) and names it with the value', (name, value) => {
+    const err = configError(() =>
+      parseConfig(apiConfigSchema, { DATABASE_URL: DB, ...STRIPE, [name]: value }),
+    );
+    const line = err.message.split('\n').find((l) => l.trimStart().startsWith(`${name}:`));
+    expect(line, err.message).toBeDefined();
+    expect(line).toContain(JSON.stringify(value));
+  });
+
+  it('refuses part of the group without the secret key, instead of quietly turning Stripe off', () => {
+    const err = configError(() =>
+      parseConfig(apiConfigSchema, {
+        DATABASE_URL: DB,
+        STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect123',
+      }),
+    );
+    expect(err.message).toMatch(
+      /STRIPE_SECRET_KEY: required when STRIPE_CONNECT_WEBHOOK_SECRET is set .*\(missing\)/,
+    );
+  });
+
+  it('names a Stripe problem together with any other bad variable', () => {
+    const err = configError(() =>
+      parseConfig(apiConfigSchema, {
+        DATABASE_URL: 'x',
+        PORT: 'eighty', // a type error, which stops zod's object-level checks by default
+        STRIPE_SECRET_KEY: 'sk_test_1',
+      }),
+    );
+    for (const name of ['DATABASE_URL', 'PORT', 'STRIPE_CONNECT_WEBHOOK_SECRET']) {
+      expect(err.message).toContain(name);
+    }
+  });
+});
+
 function run(script: string, env: Record<string, string>) {
   return new Promise<{ code: number | null; stderr: string }>((resolve) => {
     // A clean environment: nothing from the developer's shell may make the config valid.
@@ -122,6 +219,17 @@ describe('entry points fail fast on bad config', () => {
     const { code, stderr } = await run('worker/main.ts', { DATABASE_URL: 'http://nope' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/DATABASE_URL: .*"http:\/\/nope"/);
+  });
+
+  it('api/main.ts exits 1 naming the missing Stripe variable, before connecting anywhere', async () => {
+    const { code, stderr } = await run('api/main.ts', {
+      DATABASE_URL: DB,
+      STRIPE_SECRET_KEY: 'sk_test_platform123',
+      STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_connect123',
+      STRIPE_CONNECT_REFRESH_URL: 'https://agency.example/stripe/refresh',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/STRIPE_CONNECT_RETURN_URL: required when STRIPE_SECRET_KEY is set/);
   });
 
   it('scripts/start.ts exits 1 naming PORT, before starting anything', async () => {
