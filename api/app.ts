@@ -10,7 +10,7 @@ import type { ApiDeps } from './context';
 import { newApp, requestHeader } from './hono';
 import { ApiError, errorBody, ErrorStatus } from './errors';
 import { healthRoutes } from './routes/health';
-import { stripeWebhookRoutes } from './routes/stripe-webhooks';
+import { stripeWebhookRoutes } from './routes/stripe/webhooks';
 import { v1Routes } from './routes/v1';
 
 export function createApp(deps: ApiDeps) {

@@ -9,11 +9,11 @@ import {
   receiveStripeEvent,
   StripeSignatureError,
   verifyStripeEvent,
-} from '../../services/stripe-events';
-import { StripeNotConfiguredError } from '../../services/stripe-connect';
-import { ApiError, ErrorBodySchema } from '../errors';
-import { newApp, requestHeader } from '../hono';
-import { jsonResponse } from '../schemas';
+} from '../../../services/stripe-events';
+import { StripeNotConfiguredError } from '../../../services/stripe-connect';
+import { ApiError, ErrorBodySchema } from '../../errors';
+import { newApp, requestHeader } from '../../hono';
+import { jsonResponse } from '../../schemas';
 
 const ReceivedSchema = z
   .object({
