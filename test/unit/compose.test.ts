@@ -95,6 +95,29 @@ describe('docker-compose.yml', () => {
     expect(worker.TEMPORAL_ADDRESS).toBe(api.TEMPORAL_ADDRESS);
   });
 
+  it('passes the Stripe Connect set-up to the API and the worker: off unless given', () => {
+    const settings = [
+      'STRIPE_SECRET_KEY',
+      'STRIPE_CONNECT_WEBHOOK_SECRET',
+      'STRIPE_CONNECT_RETURN_URL',
+      'STRIPE_CONNECT_REFRESH_URL',
+      'STRIPE_FLAT_FEE_BPS',
+    ];
+    for (const name of ['api', 'worker']) {
+      const raw = services[name]?.environment as Record<string, string>;
+      for (const v of settings) expect(raw[v], `${name} ${v}`).toBe(`\${${v}:-}`);
+    }
+    expect(parseConfig(apiConfigSchema, envOf('api')).stripe).toBeNull();
+    const given = {
+      ...envOf('api'),
+      STRIPE_SECRET_KEY: 'sk_test_123',
+      STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_123',
+      STRIPE_CONNECT_RETURN_URL: 'https://agency.example/stripe/return',
+      STRIPE_CONNECT_REFRESH_URL: 'https://agency.example/stripe/refresh',
+    };
+    expect(parseConfig(apiConfigSchema, given).stripe).not.toBeNull();
+  });
+
   it('runs Temporal on its own Postgres databases, owned by its own role', () => {
     const env = envOf('temporal');
     expect(env.DB).toBe('postgres12');
