@@ -44,13 +44,20 @@ const seconds = (ms: number) => ms / 1000;
  * The outbox insert for a request inserted in the same statement: a data-modifying CTE body that
  * reads the CTE named `r` (the request insert's `returning id`), so a request that was not
  * inserted (a retry that hit its idempotency key) queues nothing, and a rolled-back one leaves no
- * row. The billing mode is the client's at issue, read in the same statement.
+ * row. The billing mode, read in the same statement, is the one the request is billed under: a
+ * subscription's (frozen at its start, as its workflow bills it) for its requests, the client's
+ * at issue for the others (packs, one-time charges).
  */
-export function queueCollection(sql: AnySql, o: { agencyId: string; clientId: string }) {
+export function queueCollection(
+  sql: AnySql,
+  o: { agencyId: string; clientId: string; subscriptionId: string | null },
+) {
   return sql`
     insert into collection_outbox (request_id, agency_id, client_id, billing_mode)
     select r.id, ${o.agencyId}, ${o.clientId},
-      (select billing_mode from clients where id = ${o.clientId})
+      coalesce(
+        (select billing_mode from subscriptions where id = ${o.subscriptionId}),
+        (select billing_mode from clients where id = ${o.clientId}))
     from r
     on conflict (request_id) do nothing`;
 }

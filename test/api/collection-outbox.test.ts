@@ -1,7 +1,8 @@
 /**
  * The collection outbox is written with the request: a pack applied through the API has exactly
  * one row; a request insert rolled back leaves none; a repeated insert (same idempotency key)
- * leaves one; the row records the client's billing mode at issue.
+ * leaves one; the row records the billing mode the request is billed under (a subscription's,
+ * frozen at its start; else the client's at issue).
  */
 import { describe, expect, it } from 'vitest';
 import { getCollection } from '../../db/queries/collection';
@@ -10,6 +11,7 @@ import {
   insertPaymentRequestIn,
   insertRequestOnce,
 } from '../../db/queries/payment-requests';
+import { insertSubscription } from '../../db/queries/subscriptions';
 import { newId } from '../../lib/ids';
 import { useTestApi } from '../helpers/api';
 import { newClient, newRequest } from '../helpers/collection';
@@ -133,6 +135,44 @@ describe('the collection outbox row', () => {
     );
     expect((await getCollection(db.sql, request.id))?.billingMode).toBe('stripe');
     expect((await getCollection(db.sql, later.id))?.billingMode).toBe('manual');
+  });
+
+  it("records a subscription's billing mode, frozen at its start, for its requests", async () => {
+    const clientId = await newClient(api, 'stripe');
+    const plan = await api.call('POST', '/v1/plans', {
+      name: 'Outbox plan',
+      currency: 'USD',
+      flatFeeMinor: 1000,
+      rhythm: 'month',
+    });
+    expect(plan.status, JSON.stringify(plan.body)).toBe(201);
+    const subscriptionId = newId('sub');
+    await insertSubscription(db.sql, {
+      id: subscriptionId,
+      agencyId: api.agencyId,
+      clientId,
+      planId: plan.body.id,
+      terms: {} as never,
+      agentIds: [],
+      billingMode: 'stripe',
+      status: 'active',
+      startAt: new Date(),
+      coupon: null,
+      workflowId: `subscription-${subscriptionId}`,
+    });
+    // The client moves to manual; its running subscription still bills in stripe mode.
+    await db.sql`update clients set billing_mode = 'manual' where id = ${clientId}`;
+    const cycle = {
+      ...newRequest(api.agencyId, clientId, { type: 'cycle', periodIndex: 0, subscriptionId }),
+      id: newId('req'),
+    };
+    await db.sql.begin((tx) => insertRequestOnce(tx, cycle));
+    const { request: pack } = await insertPaymentRequest(
+      db.sql,
+      newRequest(api.agencyId, clientId),
+    );
+    expect((await getCollection(db.sql, cycle.id))?.billingMode).toBe('stripe');
+    expect((await getCollection(db.sql, pack.id))?.billingMode).toBe('manual');
   });
 
   it('is written for every type of request, paid ones too', async () => {
