@@ -73,7 +73,10 @@ export async function presentDueRequests(o: PresentOptions): Promise<PresentRepo
   return report;
 }
 
-/** One claimed row: load, present, record. Null when it could not be recorded (the lease retries). */
+/**
+ * One claimed row: load, present, record. Null when nothing was recorded: the database failed, or
+ * the claim went stale (another presenter holds the row since this lease ran out).
+ */
 async function presentOne(
   o: PresentOptions,
   claim: ClaimedCollection,
@@ -82,27 +85,31 @@ async function presentOne(
   try {
     const request = await loadCollectionRequest(o.sql, claim);
     if (request && (request.status === 'paid' || request.status === 'canceled')) {
-      await recordSkipped(o.sql, claim);
-      return 'skipped';
+      return (await recordSkipped(o.sql, claim)) ? 'skipped' : null;
     }
     const collector = collectorFor(claim.billingMode, o.collectors ?? defaultCollectors);
     try {
       if (!request) throw new PermanentCollectionError(`request ${claim.requestId} not found`);
       const result = await collector.present(request);
-      await recordPresented(o.sql, claim, {
+      const recorded = await recordPresented(o.sql, claim, {
         collector: collector.name,
         externalId: result.externalId,
         hostedUrl: result.hostedUrl,
         now,
       });
-      return 'presented';
+      return recorded ? 'presented' : null;
     } catch (err) {
       const giveUp =
         err instanceof PermanentCollectionError || claim.attempt >= (o.maxAttempts ?? 12);
       const retryInMs = giveUp
         ? null
         : collectionBackoffMs(claim.attempt, o.backoffMs, o.maxBackoffMs);
-      await recordCollectionFailure(o.sql, claim, { error: errorText(err), retryInMs, now });
+      const recorded = await recordCollectionFailure(o.sql, claim, {
+        error: errorText(err),
+        retryInMs,
+        now,
+      });
+      if (!recorded) return null;
       o.log?.warn(
         {
           err,

@@ -238,6 +238,27 @@ describe('presentDueRequests', () => {
     });
   });
 
+  it('counts nothing for a row whose claim went stale during its call', async () => {
+    const clientId = await newClient(api);
+    const [id] = await issueRequests(db.sql, api.agencyId, clientId, 1);
+    const t0 = soon();
+    // While the collector runs, the lease runs out and another presenter claims the row.
+    const collector = recordingCollector(async () => {
+      await claimDueCollections(db.sql, { now: at(t0, 61_000), limit: 10, leaseMs: 60_000 });
+      return { status: 'presented', externalId: null, hostedUrl: null };
+    });
+    expect(
+      await presentDueRequests({
+        sql: db.sql,
+        collectors: every(collector),
+        now: t0,
+        leaseMs: 60_000,
+      }),
+    ).toEqual({ presented: 0, skipped: 0, retrying: 0, gaveUp: 0 });
+    expect(collector.calls).toHaveLength(1);
+    expect(await getCollection(db.sql, id!)).toMatchObject({ status: 'pending', attempts: 2 });
+  });
+
   it('skips a request paid or canceled before its turn', async () => {
     const clientId = await newClient(api);
     const [paid] = await issueRequests(db.sql, api.agencyId, clientId, 1, { status: 'paid' });
