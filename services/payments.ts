@@ -16,18 +16,17 @@ import {
 } from '../db/queries/payment-requests';
 import { getSubscription } from '../db/queries/subscriptions';
 import { ApiError, notFound } from '../lib/errors';
-import { isWorkflowGone, rejectionType, toApiError } from '../temporal/rejections';
+import { isWorkflowGone, rejectionType } from '../temporal/rejections';
+import { toApiError } from './workflow-errors';
 import { recordSubscriptionPayment } from '../temporal/subscription-calls';
 import { Rejection } from '../workflows/definitions';
 
-/** A payment outcome of one request, and where it came from. */
+/** A payment outcome of one request. */
 export interface PaymentOutcome {
   agencyId: string;
   requestId: string;
   status: 'paid' | 'failed' | 'canceled';
   externalReference: string | null;
-  /** Who reported it: the agency by hand (`manual`); a collector's webhook names itself. */
-  source: 'manual';
 }
 
 const notMarkable = (r: PaymentRequestRow, status: PaymentOutcome['status']) =>

@@ -13,7 +13,8 @@ import {
   type SubscriptionRow,
 } from '../db/queries/subscriptions';
 import { ApiError, invalidField, notFound } from '../lib/errors';
-import { isWorkflowGone, toApiError } from '../temporal/rejections';
+import { isWorkflowGone } from '../temporal/rejections';
+import { toApiError } from './workflow-errors';
 import * as workflow from '../temporal/subscription-calls';
 import type { CancelInput } from '../workflows/definitions';
 import { checkClientRate } from './client-rates';
@@ -39,7 +40,6 @@ async function changeRunning(
   try {
     await change(row);
   } catch (err) {
-    if (err instanceof ApiError) throw err;
     if (isWorkflowGone(err) && (await subscriptionIsLive(deps.sql, id)))
       throw new ApiError('unavailable', 'the subscription is starting; try again in a minute');
     toApiError(err);

@@ -15,7 +15,7 @@ import type { Period } from '../billing/periods';
 import { accessHolds, initialState, rateInEffect } from '../billing/subscription';
 import { firstRequest } from '../billing/subscription-requests';
 import { workflowNowMs } from './clock';
-import type { OpenRequest, SubscriptionInput, SubscriptionView } from './definitions';
+import type { SubscriptionInput, SubscriptionView } from './definitions';
 import { getPeriodUsage, readLiveUsage } from './subscription-activities';
 import { Orphaned, commit, commitRenewal, settle } from './subscription-commits';
 import { SubscriptionEntity } from './subscription-entity';
@@ -172,5 +172,3 @@ async function continueAsNew(sub: SubscriptionEntity): Promise<SubscriptionView>
     typedSearchAttributes: workflowInfo().typedSearchAttributes,
   })({ ...sub.input, state: sub.state });
 }
-
-export type { OpenRequest };

@@ -2,7 +2,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../lib/errors';
-import { SubscriptionRenewingError, toApiError } from '../../temporal/rejections';
+import { SubscriptionRenewingError } from '../../temporal/rejections';
+import { toApiError } from '../../services/workflow-errors';
 import { sendWhileRenewing } from '../../temporal/subscription-calls';
 
 const rejected = (type: string) =>

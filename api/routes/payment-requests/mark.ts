@@ -48,7 +48,6 @@ export function paymentRequestMarkRoutes() {
         requestId: id,
         status: mark.status,
         externalReference: mark.externalReference ?? null,
-        source: 'manual',
       });
       const lines = await getPaymentRequestLines(c.var.deps.sql, id);
       return c.json(presentPaymentRequest(updated, lines), 200);
