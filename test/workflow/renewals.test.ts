@@ -29,20 +29,14 @@ import {
   payPending,
   subscribe,
 } from './harness';
+import { runHistories } from '../../temporal/histories';
 
 const h = useHarness();
 
 /** Every run of a continued-as-new chain, oldest first, with its history. */
-async function runHistories(workflowId: string): Promise<History[]> {
-  const first = await h.env.client.workflow.getHandle(workflowId).describe();
-  let runId: string | undefined = first.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+async function runChain(workflowId: string): Promise<History[]> {
   const histories: History[] = [];
-  while (runId) {
-    const history = await h.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    histories.push(history);
-    const last = history.events?.[history.events.length - 1];
-    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
-  }
+  for await (const history of runHistories(h.env.client, workflowId)) histories.push(history);
   return histories;
 }
 
@@ -91,7 +85,7 @@ describe('renewals', () => {
     // One run per period (a run renews, then hands over to the next within the hour); every
     // run in between holds the same steps, so the same history length, however many periods
     // have passed.
-    const runs = await runHistories(subscriptionWorkflowId(sub.id));
+    const runs = await runChain(subscriptionWorkflowId(sub.id));
     expect(runs).toHaveLength(12);
     const sizes = runs.map((r) => r.events!.length);
     expect(new Set(sizes.slice(1, 11)).size, `history sizes ${sizes.join(',')}`).toBe(1);
