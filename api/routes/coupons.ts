@@ -12,7 +12,8 @@ import {
   renameCoupon,
   type CouponRow,
 } from '../../db/queries/coupons';
-import { commonErrorResponses, invalidField, notFound } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { invalidField, notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount } from '../schemas';
 import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';

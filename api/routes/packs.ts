@@ -10,7 +10,7 @@ import {
   listPacks,
   updatePack,
 } from '../../db/queries/packs';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { newApp } from '../hono';
 import { catalogRoutes } from '../resource-routes';
 import { PackFieldsSchema, PackSchema, presentPack } from '../presenters/pack';

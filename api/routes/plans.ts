@@ -10,7 +10,8 @@ import {
   updatePlan,
   type PlanRow,
 } from '../../db/queries/plans';
-import { ApiError, commonErrorResponses, invalidField } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { ApiError, invalidField } from '../../lib/errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { Currency, jsonResponse, MinorAmount, Rate } from '../schemas';

@@ -9,13 +9,8 @@ import {
   updateAgent,
   type AgentRow,
 } from '../../../db/queries/agents';
-import {
-  alreadyTaken,
-  ApiError,
-  commonErrorResponses,
-  conflictResponse,
-  notFound,
-} from '../../errors';
+import { commonErrorResponses, conflictResponse } from '../../errors';
+import { alreadyTaken, ApiError, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
 import {

@@ -8,13 +8,8 @@ import { findLiveSubscription, lockClient, setClientPlan } from '../../../db/que
 import { clientPackCurrencies } from '../../../db/queries/packs';
 import { getPlan } from '../../../db/queries/plans';
 import type { AnySql } from '../../../db/client';
-import {
-  ApiError,
-  commonErrorResponses,
-  conflictResponse,
-  invalidField,
-  notFound,
-} from '../../errors';
+import { commonErrorResponses, conflictResponse } from '../../errors';
+import { ApiError, invalidField, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { IdParam, jsonBody, jsonResponse } from '../../schemas';
 import { ClientSchema, presentClient } from '../../presenters/client';
