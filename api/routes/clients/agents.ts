@@ -13,11 +13,8 @@ import { commonErrorResponses, conflictResponse } from '../../errors';
 import { alreadyTaken, ApiError, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
-import {
-  clientResourceParams,
-  clientResourceRoutes,
-  unlessTaken,
-} from '../../client-resource-routes';
+import { clientResourceParams, clientResourceRoutes } from '../../client-resource-routes';
+import { unlessTaken } from '../../../services/clients';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),

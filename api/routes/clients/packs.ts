@@ -8,10 +8,10 @@ import type {
   PaymentRequestRow,
 } from '../../../db/queries/payment-requests';
 import { applyPack } from '../../../services/packs';
-import { getClient, lockClient } from '../../../db/queries/clients';
+import { lockClient } from '../../../db/queries/clients';
+import { requireClient } from '../../../services/clients';
 import { assignPack, getPack, listClientPacks, unassignPack } from '../../../db/queries/packs';
 import { getPlan } from '../../../db/queries/plans';
-import type { AnySql } from '../../../db/client';
 import { commonErrorResponses, conflictResponse } from '../../errors';
 import { invalidField, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
@@ -29,12 +29,6 @@ const PackParams = IdParam.extend({
     .max(64)
     .openapi({ param: { name: 'packId', in: 'path' } }),
 });
-
-async function requireClient(sql: AnySql, agencyId: string, id: string) {
-  const client = await getClient(sql, agencyId, id);
-  if (!client) throw notFound('client', id);
-  return client;
-}
 
 const ApplyPackSchema = z.object({
   status: z
