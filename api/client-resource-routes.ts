@@ -4,10 +4,11 @@
  */
 import { z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnySql } from '../db/client';
-import { getClient } from '../db/queries/clients';
 import { newId, type IdPrefix } from '../lib/ids';
 import type { AppEnv } from './context';
-import { conflictResponse, isUniqueViolation, notFound, type ApiError } from './errors';
+import { conflictResponse } from './errors';
+import { notFound, type ApiError } from '../lib/errors';
+import { requireClient, unlessTaken } from '../services/clients';
 import { PageQuerySchema, pageOf, pageSchema } from './pagination';
 import { routeOf, type IdPath, type Resource, type RouteContext } from './resource-routes';
 import { IdParam, jsonBody, jsonResponse } from './schemas';
@@ -20,23 +21,6 @@ export function clientResourceParams<K extends string>(param: K) {
     .max(64)
     .openapi({ param: { name: param, in: 'path' } });
   return IdParam.extend({ [param]: own } as Record<K, typeof own>);
-}
-
-/** The write's result; `taken()` is thrown instead when the write hit a unique constraint. */
-export async function unlessTaken<T>(write: Promise<T>, taken: () => ApiError): Promise<T> {
-  try {
-    return await write;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw taken();
-    throw err;
-  }
-}
-
-/** The client, or a 404 naming it. */
-export async function requireClient(sql: AnySql, agencyId: string, id: string) {
-  const client = await getClient(sql, agencyId, id);
-  if (!client) throw notFound('client', id);
-  return client;
 }
 
 export type ClientResource<K extends string, S extends z.ZodType, Row> = Resource<S, Row> & {

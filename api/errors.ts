@@ -1,21 +1,11 @@
 /**
  * The HTTP side of errors: each code's status, the error body, and the error responses of the
  * OpenAPI document. The error type itself (ApiError, its codes and helpers) is lib/errors.ts, so
- * services throw it without importing the API; it is re-exported here for the routes.
+ * services throw it without importing the API; routes import it from there too.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import { ERROR_CODES, type ErrorCode, type ErrorDetail } from '../lib/errors';
-
-export {
-  ApiError,
-  alreadyTaken,
-  invalidField,
-  isUniqueViolation,
-  notFound,
-  type ErrorCode,
-  type ErrorDetail,
-} from '../lib/errors';
 
 /** Each error code's HTTP status. */
 export const ErrorStatus = {

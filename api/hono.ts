@@ -1,7 +1,7 @@
 /** The Hono app factory every router uses, with the one validation hook. */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './context';
-import { ApiError } from './errors';
+import { ApiError } from '../lib/errors';
 
 /** Validation failures from any route, answered in one place with every field named. */
 export const defaultHook = (result: {

@@ -11,7 +11,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnySql } from '../db/client';
 import { newId, type IdPrefix } from '../lib/ids';
 import type { AppEnv } from './context';
-import { commonErrorResponses, conflictResponse, notFound } from './errors';
+import { commonErrorResponses, conflictResponse } from './errors';
+import { notFound } from '../lib/errors';
 import { PageQuerySchema, pageOf, pageSchema } from './pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp, updateSchemaOf } from './schemas';
 

@@ -1,5 +1,6 @@
 /**
- * Creating and changing clients. What a change implies commits with the row and is delivered once
+ * Creating and changing clients, and the two checks their resources' writes share (the client is
+ * there; a unique value is not taken). What a change implies commits with the row and is delivered once
  * committed: a new per-minute rate is owed to the running subscription (services/client-rates.ts),
  * disabling or enabling recomputes the client's access (services/access.ts).
  */
@@ -7,6 +8,7 @@ import type { AnySql } from '../db/client';
 import {
   disableClient,
   enableClient,
+  getClient,
   insertClient,
   lockClient,
   updateClient as updateClientRow,
@@ -14,20 +16,32 @@ import {
   type ClientRow,
 } from '../db/queries/clients';
 import { newId } from '../lib/ids';
-import { alreadyTaken, isUniqueViolation, notFound } from '../lib/errors';
+import { alreadyTaken, isUniqueViolation, notFound, type ApiError } from '../lib/errors';
 import { clientAccessChanged } from './access';
 import { checkClientRate, queueClientRateChange } from './client-rates';
 import type { ServiceDeps } from './deps';
 
-/** The agency's own ids are unique per agency: a second use is a 409 naming the field. */
-async function externalIdUnique<T>(write: Promise<T>, externalId: string | null | undefined) {
+/** The write's result; `taken()` is thrown instead when the write hit a unique constraint. */
+export async function unlessTaken<T>(write: Promise<T>, taken: () => ApiError): Promise<T> {
   try {
     return await write;
   } catch (err) {
-    if (isUniqueViolation(err))
-      throw alreadyTaken('externalId', `another client already has externalId ${externalId}`);
+    if (isUniqueViolation(err)) throw taken();
     throw err;
   }
+}
+
+/** The agency's own ids are unique per agency: a second use is a 409 naming the field. */
+const externalIdUnique = <T>(write: Promise<T>, externalId: string | null | undefined) =>
+  unlessTaken(write, () =>
+    alreadyTaken('externalId', `another client already has externalId ${externalId}`),
+  );
+
+/** The client, or a 404 naming it. */
+export async function requireClient(sql: AnySql, agencyId: string, id: string) {
+  const client = await getClient(sql, agencyId, id);
+  if (!client) throw notFound('client', id);
+  return client;
 }
 
 type NewClient = Omit<ClientFields, 'disabled' | 'planId'>;

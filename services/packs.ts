@@ -1,4 +1,7 @@
 /**
+ * A client's packs: assigning one (the only packs that client sees or can buy; in its plan's
+ * currency), unassigning, listing; and the rule that a pack assigned to clients keeps its currency.
+ *
  * Applying an add-on pack (assigned to the client, where its plan allows packs): the wallet is
  * credited at once and a `pack` payment request issued, pending or already paid as the agency
  * says, in one transaction. Pack requests have no grace period and never touch a subscription's
@@ -9,7 +12,15 @@ import { addDaysMs } from '../billing/periods';
 import type { AnySql, Sql } from '../db/client';
 import { lockClient } from '../db/queries/clients';
 import { recordEvent } from '../db/queries/events';
-import { getPack, isPackAssigned } from '../db/queries/packs';
+import {
+  assignPack,
+  countPackAssignments,
+  getPack,
+  isPackAssigned,
+  listClientPacks,
+  unassignPack,
+  type PackRow,
+} from '../db/queries/packs';
 import {
   getPaymentRequestLines,
   insertPaymentRequestIn,
@@ -20,8 +31,75 @@ import { getPlan } from '../db/queries/plans';
 import { getLiveSubscription } from '../db/queries/subscriptions';
 import { queueUsageSignal } from '../db/queries/usage';
 import { addLedgerRow, walletBalance } from '../db/queries/wallet';
-import { ApiError, notFound } from '../lib/errors';
+import { ApiError, invalidField, notFound } from '../lib/errors';
 import { newId } from '../lib/ids';
+import { requireClient } from './clients';
+
+/** Assigns pack `packId` to client `id`; `created` is false when it already was. */
+export async function assignClientPack(
+  sql: Sql,
+  agencyId: string,
+  id: string,
+  packId: string,
+): Promise<{ pack: PackRow; created: boolean }> {
+  return sql.begin(async (tx) => {
+    // Locked against a concurrent plan assignment with another currency.
+    const client = await lockClient(tx, agencyId, id);
+    if (!client) throw notFound('client', id);
+    const pack = await getPack(tx, agencyId, packId);
+    if (!pack) throw invalidField('packId', `no pack ${packId}`);
+    if (pack.archivedAt) throw invalidField('packId', `pack ${packId} is archived`);
+    const plan = client.planId ? await getPlan(tx, agencyId, client.planId) : null;
+    if (plan && plan.currency !== pack.currency) {
+      throw invalidField(
+        'packId',
+        `pack ${packId} is in ${pack.currency} but the client\u2019s plan is in ${plan.currency}`,
+      );
+    }
+    return { pack, created: await assignPack(tx, agencyId, id, packId) };
+  });
+}
+
+/** The packs assigned to client `id` (a 404 when it is not the agency's), one page. */
+export async function listPacksOfClient(
+  sql: AnySql,
+  f: Parameters<typeof listClientPacks>[1],
+): Promise<PackRow[]> {
+  await requireClient(sql, f.agencyId, f.clientId);
+  return listClientPacks(sql, f);
+}
+
+/** Unassigns pack `packId` from client `id`; a 404 when the client or the assignment is not there. */
+export async function unassignClientPack(
+  sql: AnySql,
+  agencyId: string,
+  id: string,
+  packId: string,
+): Promise<void> {
+  await requireClient(sql, agencyId, id);
+  if (!(await unassignPack(sql, agencyId, id, packId)))
+    throw notFound('pack assignment', `${packId} on client ${id}`);
+}
+
+/** Refuses a change of `current`'s currency while the pack is assigned to clients (a 409). */
+export async function checkPackUpdate(
+  tx: AnySql,
+  agencyId: string,
+  current: PackRow,
+  change: { currency?: string | undefined },
+): Promise<void> {
+  if (
+    change.currency !== undefined &&
+    change.currency !== current.currency &&
+    (await countPackAssignments(tx, agencyId, current.id)) > 0
+  ) {
+    throw new ApiError(
+      'conflict',
+      `currency: pack ${current.id} is assigned to clients, so its currency stays ${current.currency}`,
+      [{ field: 'currency', message: 'cannot change while the pack is assigned' }],
+    );
+  }
+}
 
 /** Terms that decide whether packs may be applied: the live subscription's, else the plan's. */
 async function packTerms(tx: AnySql, agencyId: string, clientId: string, planId: string | null) {

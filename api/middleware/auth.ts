@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import { findKeyByHash, hashKey } from '../../db/queries/agencies';
 import type { ApiDeps, AppEnv, KeyKind } from '../context';
-import { ApiError } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { requestHeader } from '../hono';
 import { KeyCache } from './key-cache';
 

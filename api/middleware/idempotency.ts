@@ -21,7 +21,8 @@ import {
   storeIdempotentResponse,
 } from '../../db/queries/idempotency';
 import type { AppEnv } from '../context';
-import { ApiError, ErrorBodySchema, invalidField } from '../errors';
+import { ErrorBodySchema } from '../errors';
+import { ApiError, invalidField } from '../../lib/errors';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';

@@ -4,7 +4,8 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { getAgency, updateAgency } from '../../db/queries/agencies';
-import { commonErrorResponses, notFound } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { presentAgency, WebhookUrl } from '../presenters/agency';
 import { jsonBody, jsonResponse, Timestamp } from '../schemas';

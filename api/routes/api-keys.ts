@@ -5,7 +5,8 @@
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { getApiKey, insertApiKey, listApiKeys } from '../../db/queries/agencies';
-import { commonErrorResponses, notFound } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { markSecret } from '../middleware/idempotency';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';

@@ -5,7 +5,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { getClient, listClients } from '../../db/queries/clients';
 import { createClient, disableOrEnableClient, updateClient } from '../../services/clients';
-import { commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { commonErrorResponses, conflictResponse } from '../errors';
+import { notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { ClientFieldsSchema, ClientSchema, presentClient } from '../presenters/client';

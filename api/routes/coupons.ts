@@ -3,7 +3,6 @@
  * Catalog entries only here; subscriptions carry a copy of the terms, so only the name changes.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import { normalizeRate, rateToMicros } from '../../billing/money';
 import {
   archiveCoupon,
   getCoupon,
@@ -12,7 +11,9 @@ import {
   renameCoupon,
   type CouponRow,
 } from '../../db/queries/coupons';
-import { commonErrorResponses, invalidField, notFound } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { notFound } from '../../lib/errors';
+import { checkCoupon } from '../../services/coupons';
 import { newApp } from '../hono';
 import { Currency, IdParam, jsonBody, jsonResponse, MinorAmount } from '../schemas';
 import { catalogEntrySchema, catalogRoutes, presentCatalogEntry } from '../resource-routes';
@@ -48,31 +49,6 @@ const CouponFieldsSchema = z.object({
 });
 
 const CouponSchema = catalogEntrySchema(CouponFieldsSchema, 'coupon', 'Coupon');
-
-type CouponInput = z.infer<typeof CouponFieldsSchema>;
-
-/** The rules between fields; each failure names its field. */
-function checkCoupon(c: CouponInput): CouponInput {
-  if (c.kind === 'percent') {
-    if (c.percentOff === null) throw invalidField('percentOff', 'required for a percent coupon');
-    const micros = rateToMicros(c.percentOff);
-    if (micros <= 0n || micros > 100_000_000n)
-      throw invalidField('percentOff', 'must be above 0 and at most 100');
-    if (c.amountOffMinor !== null) throw invalidField('amountOffMinor', 'only for fixed coupons');
-    if (c.currency !== null) throw invalidField('currency', 'only for fixed coupons');
-  } else {
-    if (c.amountOffMinor === null)
-      throw invalidField('amountOffMinor', 'required for a fixed coupon');
-    if (c.amountOffMinor <= 0) throw invalidField('amountOffMinor', 'must be above 0');
-    if (c.currency === null) throw invalidField('currency', 'required for a fixed coupon');
-    if (c.percentOff !== null) throw invalidField('percentOff', 'only for percent coupons');
-  }
-  if (c.duration === 'repeating' && c.durationPeriods === null)
-    throw invalidField('durationPeriods', 'required when duration is repeating');
-  if (c.duration !== 'repeating' && c.durationPeriods !== null)
-    throw invalidField('durationPeriods', 'only when duration is repeating');
-  return { ...c, percentOff: c.percentOff === null ? null : normalizeRate(c.percentOff) };
-}
 
 const presentCoupon = (c: CouponRow) => presentCatalogEntry('coupon', c);
 

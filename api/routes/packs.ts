@@ -2,15 +2,8 @@
  * Add-on packs: minutes sold on top of a plan. Price changes reach future pack requests only
  * (a request copies the price when issued); a pack assigned to clients keeps its currency.
  */
-import {
-  archivePack,
-  countPackAssignments,
-  getPack,
-  insertPack,
-  listPacks,
-  updatePack,
-} from '../../db/queries/packs';
-import { ApiError } from '../errors';
+import { archivePack, getPack, insertPack, listPacks, updatePack } from '../../db/queries/packs';
+import { checkPackUpdate } from '../../services/packs';
 import { newApp } from '../hono';
 import { catalogRoutes } from '../resource-routes';
 import { PackFieldsSchema, PackSchema, presentPack } from '../presenters/pack';
@@ -42,22 +35,7 @@ export function packRoutes() {
   catalog.get('Get a pack');
 
   // A pack assigned to clients keeps its currency.
-  catalog.update(
-    'Update a pack (future pack requests only)',
-    async (tx, agencyId, current, body) => {
-      if (
-        body.currency !== undefined &&
-        body.currency !== current.currency &&
-        (await countPackAssignments(tx, agencyId, current.id)) > 0
-      ) {
-        throw new ApiError(
-          'conflict',
-          `currency: pack ${current.id} is assigned to clients, so its currency stays ${current.currency}`,
-          [{ field: 'currency', message: 'cannot change while the pack is assigned' }],
-        );
-      }
-    },
-  );
+  catalog.update('Update a pack (future pack requests only)', checkPackUpdate);
 
   catalog.archive('Archive a pack: it can no longer be assigned, and clients no longer see it');
 

@@ -8,7 +8,8 @@ import {
   getPaymentRequestLines,
   listPaymentRequests,
 } from '../../db/queries/payment-requests';
-import { commonErrorResponses, notFound } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import {

@@ -1,16 +1,15 @@
 /** Plans: the agency's catalog of billing plans. Editing never touches running subscriptions. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { compareRates } from '../../billing/money';
 import {
   archivePlan,
   getPlan,
   insertPlan,
-  isPlanInUse,
   listPlans,
   updatePlan,
   type PlanRow,
 } from '../../db/queries/plans';
-import { ApiError, commonErrorResponses, invalidField } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { checkPlan, checkPlanUpdate } from '../../services/plans';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import { Currency, jsonResponse, MinorAmount, Rate } from '../schemas';
@@ -54,24 +53,6 @@ const PlanSchema = catalogEntrySchema(PlanFieldsSchema, 'plan', 'Plan');
 
 export const presentPlan = (p: PlanRow) => presentCatalogEntry('plan', p);
 
-/** Cross-field rules the schema cannot say: a plan charges something; chat mode has a rate. */
-function checkPlan(p: {
-  flatFeeMinor?: number;
-  overageRateMinorPerMinute?: string | null;
-  chatMode?: boolean;
-  chatsPerMinute?: string | null;
-}) {
-  if ((p.flatFeeMinor ?? 0) === 0 && p.overageRateMinorPerMinute == null) {
-    throw invalidField(
-      'flatFeeMinor',
-      'a plan needs a flat fee above zero, an overage rate, or both',
-    );
-  }
-  if (p.chatMode && (p.chatsPerMinute == null || compareRates(p.chatsPerMinute, '0') <= 0)) {
-    throw invalidField('chatsPerMinute', 'chat mode needs a conversion rate above zero');
-  }
-}
-
 const tags = ['plans'];
 
 export function planRoutes() {
@@ -94,10 +75,7 @@ export function planRoutes() {
       update: updatePlan,
     },
   });
-  catalog.create('Create a plan', (body) => {
-    checkPlan(body);
-    return body;
-  });
+  catalog.create('Create a plan', checkPlan);
 
   // Not the standard list, in the document only: its includeArchived has no description.
   app.openapi(
@@ -131,24 +109,7 @@ export function planRoutes() {
   catalog.get('Get a plan');
 
   // The cross-field rules hold for the plan as it will be, and a plan in use keeps its currency.
-  catalog.update(
-    'Update a plan (running subscriptions keep their snapshot)',
-    async (tx, agencyId, current, body) => {
-      checkPlan({ ...current, ...body });
-      // Amounts mean nothing in another currency: a plan in use keeps its currency.
-      if (
-        body.currency !== undefined &&
-        body.currency !== current.currency &&
-        (await isPlanInUse(tx, agencyId, current.id))
-      ) {
-        throw new ApiError(
-          'conflict',
-          `currency: plan ${current.id} is assigned to clients or has subscriptions, so its currency stays ${current.currency}; create a new plan instead`,
-          [{ field: 'currency', message: 'cannot change while the plan is in use' }],
-        );
-      }
-    },
-  );
+  catalog.update('Update a plan (running subscriptions keep their snapshot)', checkPlanUpdate);
 
   catalog.archive('Archive a plan: it can no longer be assigned');
 

@@ -7,7 +7,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { getSubscription, listSubscriptions } from '../../db/queries/subscriptions';
 import { startSubscription } from '../../services/subscription-start';
 import { querySubscriptionState } from '../../temporal/subscription-calls';
-import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../errors';
+import { commonErrorResponses, conflictResponse } from '../errors';
+import { ApiError, notFound } from '../../lib/errors';
 import { newApp } from '../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../pagination';
 import {

@@ -5,7 +5,8 @@
  */
 import { z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import { ApiError, commonErrorResponses } from '../errors';
+import { commonErrorResponses } from '../errors';
+import { ApiError } from '../../lib/errors';
 import { newApp } from '../hono';
 import { jsonBody, jsonResponse } from '../schemas';
 import { ingestBatch, MAX_BATCH } from '../../services/usage-ingest';

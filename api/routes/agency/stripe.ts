@@ -13,12 +13,12 @@ import {
 } from '../../../services/stripe-connect';
 import type { AgencyStripeAccount } from '../../../db/queries/stripe';
 import {
-  ApiError,
   commonErrorResponses,
   conflictResponse,
   ErrorBodySchema,
   unprocessableResponse,
 } from '../../errors';
+import { ApiError } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { markSecret } from '../../middleware/idempotency';
 import { iso, jsonBody, jsonResponse, Timestamp } from '../../schemas';

@@ -1,7 +1,8 @@
 /** POST /v1/agency/webhook-secret/rotate: a new webhook signing secret, shown once. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { rotateWebhookSecret } from '../../../db/queries/agencies';
-import { commonErrorResponses, notFound } from '../../errors';
+import { commonErrorResponses } from '../../errors';
+import { notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { markSecret } from '../../middleware/idempotency';
 import { jsonResponse } from '../../schemas';

@@ -1,7 +1,8 @@
 /** POST /v1/api-keys/{id}/revoke: the key stops working at once (not the last agency key). */
 import { createRoute } from '@hono/zod-openapi';
 import { revokeApiKey } from '../../../db/queries/agencies';
-import { ApiError, commonErrorResponses, conflictResponse, notFound } from '../../errors';
+import { commonErrorResponses, conflictResponse } from '../../errors';
+import { ApiError, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { forgetRevokedKey } from '../../middleware/auth';
 import { ApiKeySchema, presentKey } from '../../presenters/api-key';

@@ -6,7 +6,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_REASONS } from '../../../billing/access';
 import { readClientAccess } from '../../../db/queries/access';
-import { commonErrorResponses, notFound } from '../../errors';
+import { commonErrorResponses } from '../../errors';
+import { notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { IdParam, iso, jsonResponse, Timestamp } from '../../schemas';
 

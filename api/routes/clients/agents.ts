@@ -1,28 +1,19 @@
 /** A client's agents. Usage is reported per agent; subscriptions cover some or all of them. */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  deleteAgent,
-  findLiveSubscriptionOfAgent,
   getAgent,
   insertAgent,
   listAgents,
   updateAgent,
   type AgentRow,
 } from '../../../db/queries/agents';
-import {
-  alreadyTaken,
-  ApiError,
-  commonErrorResponses,
-  conflictResponse,
-  notFound,
-} from '../../errors';
+import { commonErrorResponses, conflictResponse } from '../../errors';
+import { alreadyTaken, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { jsonBody, jsonResponse, Timestamp, updateSchemaOf } from '../../schemas';
-import {
-  clientResourceParams,
-  clientResourceRoutes,
-  unlessTaken,
-} from '../../client-resource-routes';
+import { clientResourceParams, clientResourceRoutes } from '../../client-resource-routes';
+import { removeAgent } from '../../../services/agents';
+import { unlessTaken } from '../../../services/clients';
 
 const AgentFieldsSchema = z.object({
   name: z.string().trim().min(1).max(200),
@@ -123,18 +114,7 @@ export function agentRoutes() {
     }),
     async (c) => {
       const { id, agentId } = c.req.valid('param');
-      const agencyId = c.var.agencyId;
-      await c.var.deps.sql.begin(async (tx) => {
-        if (!(await getAgent(tx, agencyId, id, agentId))) throw notFound('agent', agentId);
-        const live = await findLiveSubscriptionOfAgent(tx, agencyId, agentId);
-        if (live) {
-          throw new ApiError(
-            'conflict',
-            `agent ${agentId} is covered by live subscription ${live.id} (status ${live.status}): cancel it first`,
-          );
-        }
-        await deleteAgent(tx, agencyId, id, agentId);
-      });
+      await removeAgent(c.var.deps.sql, c.var.agencyId, id, agentId);
       return c.body(null, 204);
     },
   );

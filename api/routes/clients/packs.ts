@@ -1,18 +1,19 @@
 /**
  * Packs of a client: the assignment (the only packs that client sees or can buy) and applying one,
- * which credits the wallet at once and issues a `pack` payment request (services/packs.ts).
+ * which credits the wallet at once and issues a `pack` payment request; both are services/packs.ts.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import type {
   PaymentRequestLineRow,
   PaymentRequestRow,
 } from '../../../db/queries/payment-requests';
-import { applyPack } from '../../../services/packs';
-import { getClient, lockClient } from '../../../db/queries/clients';
-import { assignPack, getPack, listClientPacks, unassignPack } from '../../../db/queries/packs';
-import { getPlan } from '../../../db/queries/plans';
-import type { AnySql } from '../../../db/client';
-import { commonErrorResponses, conflictResponse, invalidField, notFound } from '../../errors';
+import {
+  applyPack,
+  assignClientPack,
+  listPacksOfClient,
+  unassignClientPack,
+} from '../../../services/packs';
+import { commonErrorResponses, conflictResponse } from '../../errors';
 import { newApp } from '../../hono';
 import { PageQuerySchema, pageOf, pageSchema } from '../../pagination';
 import { IdParam, iso, jsonBody, jsonResponse, Timestamp } from '../../schemas';
@@ -28,12 +29,6 @@ const PackParams = IdParam.extend({
     .max(64)
     .openapi({ param: { name: 'packId', in: 'path' } }),
 });
-
-async function requireClient(sql: AnySql, agencyId: string, id: string) {
-  const client = await getClient(sql, agencyId, id);
-  if (!client) throw notFound('client', id);
-  return client;
-}
 
 const ApplyPackSchema = z.object({
   status: z
@@ -116,23 +111,7 @@ export function clientPackRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const { packId } = c.req.valid('json');
-      const agencyId = c.var.agencyId;
-      const { pack, created } = await c.var.deps.sql.begin(async (tx) => {
-        // Locked against a concurrent plan assignment with another currency.
-        const client = await lockClient(tx, agencyId, id);
-        if (!client) throw notFound('client', id);
-        const pack = await getPack(tx, agencyId, packId);
-        if (!pack) throw invalidField('packId', `no pack ${packId}`);
-        if (pack.archivedAt) throw invalidField('packId', `pack ${packId} is archived`);
-        const plan = client.planId ? await getPlan(tx, agencyId, client.planId) : null;
-        if (plan && plan.currency !== pack.currency) {
-          throw invalidField(
-            'packId',
-            `pack ${packId} is in ${pack.currency} but the client\u2019s plan is in ${plan.currency}`,
-          );
-        }
-        return { pack, created: await assignPack(tx, agencyId, id, packId) };
-      });
+      const { pack, created } = await assignClientPack(c.var.deps.sql, c.var.agencyId, id, packId);
       return created ? c.json(presentPack(pack), 201) : c.json(presentPack(pack), 200);
     },
   );
@@ -152,9 +131,7 @@ export function clientPackRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const q = c.req.valid('query');
-      const { sql } = c.var.deps;
-      await requireClient(sql, c.var.agencyId, id);
-      const rows = await listClientPacks(sql, {
+      const rows = await listPacksOfClient(c.var.deps.sql, {
         agencyId: c.var.agencyId,
         clientId: id,
         includeArchived: q.includeArchived === 'true',
@@ -176,10 +153,7 @@ export function clientPackRoutes() {
     }),
     async (c) => {
       const { id, packId } = c.req.valid('param');
-      const { sql } = c.var.deps;
-      await requireClient(sql, c.var.agencyId, id);
-      if (!(await unassignPack(sql, c.var.agencyId, id, packId)))
-        throw notFound('pack assignment', `${packId} on client ${id}`);
+      await unassignClientPack(c.var.deps.sql, c.var.agencyId, id, packId);
       return c.body(null, 204);
     },
   );

@@ -10,7 +10,8 @@ import {
   listPortalUsers,
   type PortalUserRow,
 } from '../../../db/queries/portal-users';
-import { alreadyTaken, commonErrorResponses, notFound } from '../../errors';
+import { commonErrorResponses } from '../../errors';
+import { alreadyTaken, notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { Timestamp } from '../../schemas';
 import { clientResourceParams, clientResourceRoutes } from '../../client-resource-routes';

@@ -5,7 +5,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { formatMinutes } from '../../../billing/pools';
 import { clientUsageHistory, clientUsageReport } from '../../../services/client-usage';
-import { ApiError, commonErrorResponses } from '../../errors';
+import { commonErrorResponses } from '../../errors';
+import { ApiError } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { IdParam, jsonResponse, Timestamp } from '../../schemas';
 

@@ -1,7 +1,8 @@
 /** GET /v1/payment-requests/{id}/pdf: the request as a PDF (rendered by services/invoice-pdf). */
 import { createRoute, z } from '@hono/zod-openapi';
 import { paymentRequestPdf } from '../../../services/invoice-pdf';
-import { commonErrorResponses, notFound } from '../../errors';
+import { commonErrorResponses } from '../../errors';
+import { notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
 import { IdParam } from '../../schemas';
 

@@ -11,7 +11,8 @@ import {
   verifyStripeEvent,
 } from '../../../services/stripe-events';
 import { StripeNotConfiguredError } from '../../../services/stripe-connect';
-import { ApiError, ErrorBodySchema } from '../../errors';
+import { ErrorBodySchema } from '../../errors';
+import { ApiError } from '../../../lib/errors';
 import { newApp, requestHeader } from '../../hono';
 import { jsonResponse } from '../../schemas';
 
