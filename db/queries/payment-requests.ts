@@ -91,6 +91,25 @@ export async function insertPaymentRequest(
   return sql.begin((tx) => insertPaymentRequestIn(tx, req));
 }
 
+/**
+ * The request row's insert, once per idempotency key (`returning id` only when this one wrote
+ * it), as the first step of a statement that also writes what goes with it.
+ */
+function requestInsert(tx: AnySql, id: string, req: NewRequest) {
+  return tx`
+    insert into payment_requests (
+      id, agency_id, client_id, subscription_id, type, period_index, status, currency,
+      subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
+      paid_at, idempotency_key)
+    values (
+      ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
+      ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
+      ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
+      ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
+    on conflict (idempotency_key) do nothing
+    returning id`;
+}
+
 /** insertPaymentRequest inside the caller's transaction. */
 export async function insertPaymentRequestIn(
   tx: AnySql,
@@ -99,18 +118,7 @@ export async function insertPaymentRequestIn(
   const id = req.id ?? newId('req');
   // The request and its collection outbox row in one statement (see queueCollection).
   const inserted = await tx<{ id: string }[]>`
-    with r as (
-      insert into payment_requests (
-        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
-        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
-        paid_at, idempotency_key)
-      values (
-        ${id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
-        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
-        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
-        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
-      on conflict (idempotency_key) do nothing
-      returning id),
+    with r as (${requestInsert(tx, id, req)}),
     o as (${queueCollection(tx, req)})
     select id from r`;
   const created = inserted.length === 1;
@@ -134,18 +142,7 @@ export async function insertRequestOnce(
   // The same rows insertPaymentRequestIn writes (dates serialize as ISO strings in the JSON).
   const lines = req.draft.lines.map((l, i) => lineRow(req.id, i + 1, l));
   const [row] = await tx<{ created: boolean }[]>`
-    with r as (
-      insert into payment_requests (
-        id, agency_id, client_id, subscription_id, type, period_index, status, currency,
-        subtotal_minor, discount_minor, tax_minor, total_minor, issued_at, due_at, grace_ends_at,
-        paid_at, idempotency_key)
-      values (
-        ${req.id}, ${req.agencyId}, ${req.clientId}, ${req.subscriptionId}, ${req.type}, ${req.periodIndex},
-        ${req.status}, ${req.draft.currency}, ${req.draft.subtotalMinor}, ${req.draft.discountMinor},
-        ${req.draft.taxMinor}, ${req.draft.totalMinor}, ${req.issuedAt}, ${req.dueAt}, ${req.graceEndsAt},
-        ${req.status === 'paid' ? req.issuedAt : null}, ${req.idempotencyKey})
-      on conflict (idempotency_key) do nothing
-      returning id),
+    with r as (${requestInsert(tx, req.id, req)}),
     l as (
       insert into payment_request_lines (request_id, position, kind, description, quantity,
         unit_amount_minor, amount_minor, period_start, period_end, details)
