@@ -129,8 +129,8 @@ export async function startPaymentMethodSetup(
     {
       mode: 'setup',
       customer: customerId,
-      // A card: what auto-charge invoices are paid with, and what brand and last 4 describe.
-      allowed_payment_method_types: ['card'],
+      // Stripe offers the payment methods that suit the currency; the plan's, or USD without one.
+      currency: (ctx.client.planCurrency ?? 'USD').toLowerCase(),
       success_url: successUrl,
       cancel_url: cancelUrl,
       client_reference_id: clientId,

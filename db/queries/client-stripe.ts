@@ -23,6 +23,8 @@ export interface ClientStripe {
   email: string | null;
   billingMode: string;
   collectionMethod: CollectionMethod;
+  /** The currency of the client's assigned plan (ISO 4217, upper case), or null without one. */
+  planCurrency: string | null;
   /** The customer and the connected account it lives on; null until first needed. */
   customerId: string | null;
   customerAccount: string | null;
@@ -46,7 +48,8 @@ const columns = (sql: AnySql) => sql`
   stripe_customer_account as "customerAccount", payment_method_id as "paymentMethodId",
   card_brand as brand, card_last4 as last4, card_exp_month as "expMonth",
   card_exp_year as "expYear", card_updated_at as "cardUpdatedAt",
-  card_event_created as "cardEventCreated"`;
+  card_event_created as "cardEventCreated",
+  (select p.currency from plans p where p.id = clients.plan_id) as "planCurrency"`;
 
 function fromRow(r: Row): ClientStripe {
   const { paymentMethodId, brand, last4, expMonth, expYear, cardUpdatedAt, ...rest } = r;
