@@ -7,6 +7,8 @@ import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   sql: Sql;
+  /** The platform has a Stripe set-up (the access rule for cards needs to know). Absent: false. */
+  stripeConfigured?: boolean;
 }
 
 export function createActivities(deps: ActivityDeps) {

@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
 import { renewalRequest, shouldIssue } from '../billing/subscription-requests';
 import type { AnySql, Sql } from '../db/client';
-import { recomputeAccess, type AccessChange } from '../db/queries/access';
+import { recomputeAccess, type AccessChange, type AccessPolicy } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
 import { insertRequestOnce, setPaymentRequestStatus } from '../db/queries/payment-requests';
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
@@ -36,10 +36,19 @@ export interface SubscriptionActivityDeps {
    * period has no usage.
    */
   periodUsage?: (input: CloseInput, tx: AnySql) => Promise<PeriodUsage>;
+  /**
+   * Whether the platform has a Stripe set-up (the worker's STRIPE_* group): stripe-mode
+   * auto-charge clients then need a card on file (`payment_method_missing`). Absent: false.
+   */
+  stripeConfigured?: boolean;
 }
 
 /** Stores one workflow step: request statuses, a new request, the mirror, events, access. */
-async function commitIn(tx: AnySql, input: CommitInput): Promise<AccessChange | null> {
+async function commitIn(
+  tx: AnySql,
+  input: CommitInput,
+  policy: AccessPolicy,
+): Promise<AccessChange | null> {
   const { agencyId, clientId, subscriptionId } = input;
   const events: NewEvent[] = [];
   for (const u of input.requestUpdates) {
@@ -173,10 +182,15 @@ async function commitIn(tx: AnySql, input: CommitInput): Promise<AccessChange | 
       nonRetryable: true,
     });
   }
-  return input.recomputeAccess ? recomputeAccess(tx, clientId) : null;
+  return input.recomputeAccess ? recomputeAccess(tx, clientId, policy) : null;
 }
 
-export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionActivityDeps) {
+export function createSubscriptionActivities({
+  sql,
+  periodUsage,
+  stripeConfigured = false,
+}: SubscriptionActivityDeps) {
+  const policy: AccessPolicy = { stripeConfigured };
   /** Runs a commit, then hands a webhook it queued to its delivery workflow. */
   async function commitAndDispatch<T extends { change: AccessChange | null }>(
     run: (tx: AnySql) => Promise<T>,
@@ -202,7 +216,7 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
     /** Stores everything one workflow step decided, in one transaction. */
     async commitSubscription(input: CommitInput): Promise<CommitResult> {
       const { access } = await commitAndDispatch(async (tx) => ({
-        change: await commitIn(tx, input),
+        change: await commitIn(tx, input, policy),
       }));
       return { access };
     },
@@ -243,12 +257,16 @@ export function createSubscriptionActivities({ sql, periodUsage }: SubscriptionA
               }
             : null;
         // The mirror's coupon is the one after this request, which only the draft tells.
-        const change = await commitIn(tx, {
-          ...input,
-          mirror: { ...input.mirror, coupon: couponAfter },
-          issue,
-          closedPeriod: { period: renewal.closed, usage, closedAtMs: renewal.closed.endMs },
-        });
+        const change = await commitIn(
+          tx,
+          {
+            ...input,
+            mirror: { ...input.mirror, coupon: couponAfter },
+            issue,
+            closedPeriod: { period: renewal.closed, usage, closedAtMs: renewal.closed.endMs },
+          },
+          policy,
+        );
         return { change, usage, couponAfter, issue };
       });
       return {

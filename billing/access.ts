@@ -2,9 +2,10 @@
  * Access rules: whether a client may run campaigns, and why not. Pure, so the workflow, the
  * activities that store access and the API compute it the same way.
  *
- * Reasons come from three sources: the client row (`client_disabled`), the client's live
- * subscription status (`no_subscription`, `payment_overdue`, `subscription_blocked`), and holds
- * the subscription workflow asserts on top of its status (`minutes_exhausted`, set by the usage
+ * Reasons come from three sources: the client row (`client_disabled`, and in stripe mode with
+ * auto-charge `payment_method_missing` until a card is on file), the client's live subscription
+ * status (`no_subscription`, `payment_overdue`, `subscription_blocked`), and holds the
+ * subscription workflow asserts on top of its status (`minutes_exhausted`, set by the usage
  * pools). A new hold only needs adding to ACCESS_HOLDS.
  */
 
@@ -15,6 +16,7 @@ export const ACCESS_REASONS = [
   'payment_overdue',
   'subscription_blocked',
   'minutes_exhausted',
+  'payment_method_missing',
 ] as const;
 export type AccessReason = (typeof ACCESS_REASONS)[number];
 
@@ -30,6 +32,24 @@ export interface AccessFacts {
   subscriptionStatus: LiveSubscriptionStatus | null;
   /** Holds the subscription asserts; unknown strings are ignored. */
   holds: readonly string[];
+  /**
+   * The client must have a card on file and has none: stripe mode on the platform, the client in
+   * stripe mode with auto-charge (see cardRequired). Absent: false.
+   */
+  paymentMethodMissing?: boolean;
+}
+
+/** Whether a client's access waits for a card on file (ChatDash: auto-charge needs one). */
+export function cardRequired(c: {
+  stripeConfigured: boolean;
+  billingMode: string;
+  collectionMethod: string;
+}): boolean {
+  return (
+    c.stripeConfigured &&
+    c.billingMode === 'stripe' &&
+    c.collectionMethod === 'charge_automatically'
+  );
 }
 
 export interface AccessState {
@@ -39,7 +59,8 @@ export interface AccessState {
 
 /**
  * The reasons access is denied, in ACCESS_REASONS order. A scheduled subscription has not
- * started, so it counts as none; holds only count while a subscription runs.
+ * started, so it counts as none; holds only count while a subscription runs. A missing card
+ * counts with or without a subscription (the client needs one before it may run campaigns).
  */
 export function accessReasons(f: AccessFacts): AccessReason[] {
   const found = new Set<AccessReason>();
@@ -52,6 +73,7 @@ export function accessReasons(f: AccessFacts): AccessReason[] {
     for (const h of f.holds)
       if ((ACCESS_HOLDS as readonly string[]).includes(h)) found.add(h as AccessHold);
   }
+  if (f.paymentMethodMissing) found.add('payment_method_missing');
   return ACCESS_REASONS.filter((r) => found.has(r));
 }
 

@@ -61,6 +61,12 @@ export const stripePieces = {
   STRIPE_CONNECT_RETURN_URL: httpUrl.optional(),
   /** Where Stripe sends the browser when an onboarding link expired: ask for a fresh one. */
   STRIPE_CONNECT_REFRESH_URL: httpUrl.optional(),
+  /**
+   * Where a client's card set-up (Checkout in setup mode) returns on success and on cancel, when
+   * the caller of POST /v1/clients/{id}/payment-method/setup gives none (the portal usually does).
+   */
+  STRIPE_SETUP_SUCCESS_URL: httpUrl.optional(),
+  STRIPE_SETUP_CANCEL_URL: httpUrl.optional(),
   /** Base URL of the Stripe API (default https://api.stripe.com), e.g. http://127.0.0.1:12111. */
   STRIPE_API_BASE: httpUrl.optional(),
   /**
@@ -86,6 +92,9 @@ export interface StripeSettings {
   apiBase: string | null;
   /** Platform fee on flat amounts, basis points (0 to 10000). */
   flatFeeBps: number;
+  /** Default return URLs of a card set-up session; absent: the caller must give them. */
+  setupSuccessUrl?: string;
+  setupCancelUrl?: string;
 }
 
 type StripeVars = { [K in keyof typeof stripePieces]?: z.output<(typeof stripePieces)[K]> };
@@ -133,6 +142,8 @@ function splitStripe<E extends object>(
     STRIPE_CONNECT_REFRESH_URL,
     STRIPE_API_BASE,
     STRIPE_FLAT_FEE_BPS,
+    STRIPE_SETUP_SUCCESS_URL,
+    STRIPE_SETUP_CANCEL_URL,
     ...rest
   } = env;
   // checkStripeGroup has made sure the required ones are there when the key is.
@@ -144,6 +155,8 @@ function splitStripe<E extends object>(
         connectRefreshUrl: STRIPE_CONNECT_REFRESH_URL!,
         apiBase: STRIPE_API_BASE ?? null,
         flatFeeBps: STRIPE_FLAT_FEE_BPS ?? 0,
+        ...(STRIPE_SETUP_SUCCESS_URL ? { setupSuccessUrl: STRIPE_SETUP_SUCCESS_URL } : {}),
+        ...(STRIPE_SETUP_CANCEL_URL ? { setupCancelUrl: STRIPE_SETUP_CANCEL_URL } : {}),
       }
     : null;
   return { ...rest, stripe };

@@ -1,9 +1,11 @@
 /**
  * Creating and changing clients, and the two checks their resources' writes share (the client is
- * there; a unique value is not taken). What a change implies commits with the row and is delivered once
- * committed: a new per-minute rate is owed to the running subscription (services/client-rates.ts),
- * disabling or enabling recomputes the client's access (services/access.ts).
+ * there; a unique value is not taken). What a change implies commits with the row and is
+ * delivered once committed: a new per-minute rate is owed to the running subscription
+ * (services/client-rates.ts); disabling or enabling, or a new billing mode or collection method
+ * (whether the client needs a card on file), recomputes the client's access (services/access.ts).
  */
+import type { StripePlatform } from '../collection/stripe/client';
 import type { AnySql } from '../db/client';
 import {
   disableClient,
@@ -46,6 +48,9 @@ export async function requireClient(sql: AnySql, agencyId: string, id: string) {
 
 type NewClient = Omit<ClientFields, 'disabled' | 'planId'>;
 
+/** The platform's Stripe set-up, for the access rule on cards (null or absent: stripe mode off). */
+type StripeDep = { stripe?: StripePlatform | null | undefined };
+
 /** Creates an enabled client without a plan. */
 export async function createClient(
   deps: { sql: AnySql; platformRateMinorPerMinute: string },
@@ -60,16 +65,18 @@ export async function createClient(
 }
 
 /**
- * Updates a client. The row and the rate it owes the running subscription commit together; the
- * rate is delivered to the workflow after commit (or by the worker's sweeper, should that fail).
+ * Updates a client. The row, the rate it owes the running subscription and the access a new
+ * billing mode or collection method implies commit together; the rate is delivered to the
+ * workflow after commit (or by the worker's sweeper, should that fail), and so is the access
+ * change's webhook.
  */
 export async function updateClient(
-  deps: ServiceDeps & { platformRateMinorPerMinute: string },
+  deps: ServiceDeps & StripeDep & { platformRateMinorPerMinute: string },
   agencyId: string,
   id: string,
   fields: Partial<NewClient>,
 ): Promise<ClientRow> {
-  const { client, deliver } = await deps.sql.begin(async (tx) => {
+  const { client, deliver, pushAccess } = await deps.sql.begin(async (tx) => {
     const before = await lockClient(tx, agencyId, id);
     if (!before) throw notFound('client', id);
     checkClientRate(fields.rateMinorPerMinute, deps.platformRateMinorPerMinute);
@@ -82,9 +89,14 @@ export async function updateClient(
       after.rateMinorPerMinute !== before.rateMinorPerMinute
         ? await queueClientRateChange(deps, tx, agencyId, id, after.rateMinorPerMinute)
         : null;
-    return { client: after, deliver };
+    const pushAccess =
+      after.billingMode !== before.billingMode || after.collectionMethod !== before.collectionMethod
+        ? await clientAccessChanged(deps, tx, agencyId, id)
+        : null;
+    return { client: after, deliver, pushAccess };
   });
   await deliver?.();
+  await pushAccess?.();
   return client;
 }
 
@@ -93,7 +105,7 @@ export async function updateClient(
  * row) commit together: an error leaves both as they were. 404 when there is no such client.
  */
 export async function disableOrEnableClient(
-  deps: Pick<ServiceDeps, 'sql' | 'temporal'>,
+  deps: Pick<ServiceDeps, 'sql' | 'temporal'> & StripeDep,
   agencyId: string,
   id: string,
   action: 'disable' | 'enable',

@@ -5,8 +5,10 @@
  * so Stripe's redelivery finds it new). An event for an account no agency has is stored and
  * acknowledged, never failed: Stripe would redeliver it for days.
  */
+import type { Client } from '@temporalio/client';
 import Stripe from 'stripe';
 import type { StripePlatform } from '../collection/stripe/client';
+import { recomputeAccess, type AccessChange } from '../db/queries/access';
 import type { Sql, TransactionSql } from '../db/client';
 import { recordEvent } from '../db/queries/events';
 import {
@@ -18,7 +20,13 @@ import {
   type AgencyStripeAccount,
 } from '../db/queries/stripe';
 import type { Logger } from '../lib/logger';
+import { deliverAccessChange } from './access';
 import { accountStatusOf } from './stripe-connect';
+import {
+  applyPaymentMethodDetached,
+  applySetupSessionCompleted,
+  type CardChange,
+} from './stripe-customers';
 
 /** How old a signature's timestamp may be (Stripe's own default): older is a replay. */
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -85,6 +93,8 @@ export interface StripeEventContext {
   /** The agency's account the event is about, locked for this transaction. */
   account: AgencyStripeAccount;
   log: Logger;
+  /** Pushes an access change stored in `tx` to the agency's webhook once `tx` committed. */
+  pushAccess(change: AccessChange): void;
 }
 
 export type StripeEventHandler = (ctx: StripeEventContext) => Promise<void>;
@@ -100,12 +110,16 @@ export type StripeEventHandler = (ctx: StripeEventContext) => Promise<void>;
 export const stripeEventHandlers: Readonly<Record<string, StripeEventHandler>> = {
   'account.updated': onAccountUpdated,
   'account.application.deauthorized': onApplicationDeauthorized,
+  'checkout.session.completed': onCheckoutSessionCompleted,
+  'payment_method.detached': onPaymentMethodDetached,
 };
 
 export interface StripeEventDeps {
   sql: Sql;
   stripe: StripePlatform;
   log: Logger;
+  /** Pushes an access change's webhook once committed; absent: the sweeper starts it. */
+  temporal?: Client;
 }
 
 /** Stores the event once and runs its handler when an agency owns its account. */
@@ -114,7 +128,8 @@ export async function receiveStripeEvent(
   event: Stripe.Event,
 ): Promise<StripeEventOutcome> {
   const accountId = event.account ?? null;
-  return deps.sql.begin(async (tx) => {
+  const changes: AccessChange[] = [];
+  const outcome = await deps.sql.begin(async (tx) => {
     const account = accountId ? await lockStripeAccount(tx, accountId) : null;
     const stored = await insertStripeEvent(tx, {
       id: event.id,
@@ -133,10 +148,22 @@ export async function receiveStripeEvent(
     }
     const handler = stripeEventHandlers[event.type];
     if (!handler) return 'stored';
-    await handler({ tx, stripe: deps.stripe.stripe, event, account, log: deps.log });
+    await handler({
+      tx,
+      stripe: deps.stripe.stripe,
+      event,
+      account,
+      log: deps.log,
+      pushAccess: (change) => changes.push(change),
+    });
     await markStripeEventProcessed(tx, event.id);
-    return 'processed';
+    return 'processed' as const;
   });
+  const { temporal } = deps;
+  if (temporal) {
+    await Promise.all(changes.map((c) => deliverAccessChange({ sql: deps.sql, temporal }, c)));
+  }
+  return outcome;
 }
 
 /** Where an event stands against the status applied last, by Stripe's `created` (seconds). */
@@ -191,4 +218,37 @@ async function onApplicationDeauthorized({ tx, event, account }: StripeEventCont
     data: { accountId: account.accountId, reason: event.type, stripeEventId: event.id },
     dedupeKey: `stripe-event:${event.id}`,
   });
+}
+
+/**
+ * The client's card on file changed: its access is recomputed in the event's transaction (the
+ * card rule applies: this platform has a Stripe set-up) and pushed once committed.
+ */
+async function cardChanged(ctx: StripeEventContext, change: CardChange | null) {
+  if (!change) return;
+  const access = await recomputeAccess(ctx.tx, change.clientId, { stripeConfigured: true });
+  if (access) ctx.pushAccess(access);
+}
+
+/**
+ * checkout.session.completed: a setup session's card becomes the client's card on file (see
+ * applySetupSessionCompleted for the re-read and the ordering). Other modes are not ours yet.
+ */
+async function onCheckoutSessionCompleted(ctx: StripeEventContext) {
+  const session = ctx.event.data.object as Stripe.Checkout.Session;
+  const change = await applySetupSessionCompleted({
+    tx: ctx.tx,
+    stripe: ctx.stripe,
+    accountId: ctx.account.accountId,
+    session,
+    eventCreated: new Date(ctx.event.created * 1000),
+    log: ctx.log,
+  });
+  await cardChanged(ctx, change);
+}
+
+/** payment_method.detached: the card on file removed at Stripe is no card on file here either. */
+async function onPaymentMethodDetached(ctx: StripeEventContext) {
+  const pm = ctx.event.data.object as Stripe.PaymentMethod;
+  await cardChanged(ctx, await applyPaymentMethodDetached(ctx.tx, ctx.account.accountId, pm));
 }

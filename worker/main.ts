@@ -16,7 +16,7 @@ const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADD
 const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
-  deps: { sql },
+  deps: { sql, stripeConfigured: config.stripe !== null },
   log,
 });
 log.info(

@@ -17,6 +17,13 @@ export const ClientFieldsSchema = z.object({
   email: z.email().nullable().default(null),
   billingMode: z.enum(['stripe', 'manual', 'track_only']).default('manual'),
   billingEnabled: z.boolean().default(true),
+  collectionMethod: z
+    .enum(['charge_automatically', 'send_invoice'])
+    .default('charge_automatically')
+    .openapi({
+      description:
+        'How a `stripe`-mode client pays: `charge_automatically` (ChatDash \u201cAuto-charge\u201d: invoices are charged to the card on file; until one is saved the client may not run campaigns, access reason `payment_method_missing`) or `send_invoice` (\u201cRequest Payment\u201d: invoices are emailed with a due date). Stored for other modes, used only in `stripe` mode.',
+    }),
   rateMinorPerMinute: Rate.nullable()
     .default(null)
     .openapi({ description: 'The client\u2019s per-minute rate; must be above the platform rate' }),

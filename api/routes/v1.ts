@@ -15,6 +15,7 @@ import { clientRoutes } from './clients';
 import { accessRoutes } from './clients/access';
 import { agentRoutes } from './clients/agents';
 import { clientPackApplyRoutes, clientPackRoutes } from './clients/packs';
+import { paymentMethodRoutes } from './clients/payment-method';
 import { clientPlanRoutes } from './clients/plan';
 import { portalUserRoutes } from './clients/portal-users';
 import { reportRoutes } from './clients/usage';
@@ -67,6 +68,7 @@ export function v1Routes() {
   v1.route('/', reportRoutes());
   v1.route('/', eventRoutes());
   v1.route('/', accessRoutes());
+  v1.route('/', paymentMethodRoutes());
   documentIdempotency(v1);
   return v1;
 }

@@ -8,6 +8,7 @@ import {
   INITIAL_ACCESS,
   accessEventType,
   accessState,
+  cardRequired,
   sameAccess,
   type AccessReason,
   type AccessState,
@@ -16,6 +17,28 @@ import {
 import { newId } from '../../lib/ids';
 import type { AnySql } from '../client';
 import { recordEvent } from './events';
+
+/**
+ * What the process knows that the rows do not: whether the platform has a Stripe set-up (the
+ * API and the worker parse the same STRIPE_* group). Without one no client needs a card.
+ */
+export interface AccessPolicy {
+  stripeConfigured: boolean;
+}
+
+/** The client-row facts of the card rule, selected as "billingMode", "collectionMethod", "hasCard". */
+const cardFacts = (sql: AnySql) => sql`
+  c.billing_mode as "billingMode", c.collection_method as "collectionMethod",
+  c.payment_method_id is not null as "hasCard"`;
+
+interface CardFacts {
+  billingMode: string;
+  collectionMethod: string;
+  hasCard: boolean;
+}
+
+const paymentMethodMissing = (policy: AccessPolicy, f: CardFacts) =>
+  cardRequired({ ...policy, ...f }) && !f.hasCard;
 
 export interface ClientAccess extends AccessState {
   clientId: string;
@@ -29,23 +52,29 @@ export async function readClientAccess(
   sql: AnySql,
   agencyId: string,
   clientId: string,
+  policy: AccessPolicy,
 ): Promise<ClientAccess | null> {
   const [row] = await sql<
-    {
+    (CardFacts & {
       disabled: boolean;
       allowed: boolean | null;
       reasons: AccessReason[] | null;
       version: number | null;
       changedAt: Date | null;
-    }[]
+    })[]
   >`
-    select c.disabled, a.allowed, a.reasons, a.version, a.changed_at as "changedAt"
+    select c.disabled, ${cardFacts(sql)}, a.allowed, a.reasons, a.version, a.changed_at as "changedAt"
     from clients c left join access_states a on a.client_id = c.id
     where c.id = ${clientId} and c.agency_id = ${agencyId}`;
   if (!row) return null;
   if (row.allowed === null) {
     // Nothing stored yet: the client never had a running subscription.
-    const s = accessState({ clientDisabled: row.disabled, subscriptionStatus: null, holds: [] });
+    const s = accessState({
+      clientDisabled: row.disabled,
+      subscriptionStatus: null,
+      holds: [],
+      paymentMethodMissing: paymentMethodMissing(policy, row),
+    });
     return { clientId, ...s, version: 0, changedAt: null };
   }
   return {
@@ -69,15 +98,19 @@ export interface AccessChange {
 }
 
 /**
- * Recomputes a client's access from the client row and its live subscription, and stores it if
- * it changed: state, event and webhook outbox row, all in the caller's transaction. Callers
+ * Recomputes a client's access from the client row (disabled, the card rule under `policy`) and
+ * its live subscription, and stores it if it changed: state, event and webhook outbox row, all in the caller's transaction. Callers
  * serialize on the client with a transaction-scoped advisory lock, so concurrent recomputes
  * (the worker after a status change, the API after a client is disabled) never lose a change.
  */
-export async function recomputeAccess(tx: AnySql, clientId: string): Promise<AccessChange | null> {
+export async function recomputeAccess(
+  tx: AnySql,
+  clientId: string,
+  policy: AccessPolicy,
+): Promise<AccessChange | null> {
   await tx`select pg_advisory_xact_lock(hashtext(${`access:${clientId}`}))`;
   const [f] = await tx<
-    {
+    (CardFacts & {
       agencyId: string;
       externalId: string | null;
       disabled: boolean;
@@ -88,9 +121,9 @@ export async function recomputeAccess(tx: AnySql, clientId: string): Promise<Acc
       reasons: AccessReason[] | null;
       version: number | null;
       webhookUrl: string | null;
-    }[]
+    })[]
   >`
-    select c.agency_id as "agencyId", c.external_id as "externalId", c.disabled,
+    select c.agency_id as "agencyId", c.external_id as "externalId", c.disabled, ${cardFacts(tx)},
       s.id as "subscriptionId", s.status, s.access_holds as holds,
       a.allowed, a.reasons, a.version, g.webhook_url as "webhookUrl"
     from clients c
@@ -103,6 +136,7 @@ export async function recomputeAccess(tx: AnySql, clientId: string): Promise<Acc
     clientDisabled: f.disabled,
     subscriptionStatus: f.status,
     holds: f.holds ?? [],
+    paymentMethodMissing: paymentMethodMissing(policy, f),
   });
   const previous: AccessState =
     f.allowed === null ? INITIAL_ACCESS : { allowed: f.allowed, reasons: f.reasons ?? [] };

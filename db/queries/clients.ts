@@ -1,5 +1,8 @@
 /** Client queries. */
 import type { BillingMode } from '../../billing/terms';
+
+/** How a stripe-mode client pays: ChatDash's "Auto-charge" (the card on file) or "Request Payment". */
+export type CollectionMethod = 'charge_automatically' | 'send_invoice';
 import type { AnySql, Sql } from '../client';
 
 export interface ClientRow {
@@ -9,6 +12,7 @@ export interface ClientRow {
   email: string | null;
   billingMode: BillingMode;
   billingEnabled: boolean;
+  collectionMethod: CollectionMethod;
   rateMinorPerMinute: string | null;
   disabled: boolean;
   planId: string | null;
@@ -16,11 +20,18 @@ export interface ClientRow {
   updatedAt: Date;
 }
 
-export type ClientFields = Omit<ClientRow, 'id' | 'createdAt' | 'updatedAt'>;
+/** A new client's fields; collectionMethod defaults to charge_automatically. */
+export type ClientFields = Omit<
+  ClientRow,
+  'id' | 'createdAt' | 'updatedAt' | 'collectionMethod'
+> & {
+  collectionMethod?: CollectionMethod;
+};
 
 const columns = (sql: AnySql) => sql`
   id, external_id as "externalId", name, email, billing_mode as "billingMode",
-  billing_enabled as "billingEnabled", trim_scale(rate_minor_per_minute)::text as "rateMinorPerMinute",
+  billing_enabled as "billingEnabled", collection_method as "collectionMethod",
+  trim_scale(rate_minor_per_minute)::text as "rateMinorPerMinute",
   disabled, plan_id as "planId", created_at as "createdAt", updated_at as "updatedAt"`;
 
 const dbFields = (p: Partial<ClientFields>) => {
@@ -30,6 +41,7 @@ const dbFields = (p: Partial<ClientFields>) => {
     email: 'email',
     billingMode: 'billing_mode',
     billingEnabled: 'billing_enabled',
+    collectionMethod: 'collection_method',
     rateMinorPerMinute: 'rate_minor_per_minute',
     disabled: 'disabled',
     planId: 'plan_id',

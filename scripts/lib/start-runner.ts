@@ -175,7 +175,7 @@ async function start(): Promise<Running> {
   const worker = await createWorker({
     connection,
     namespace,
-    deps: { sql },
+    deps: { sql, stripeConfigured: config.stripe !== null },
     workflowBundle: { code: bundle.value.code },
     log,
   });

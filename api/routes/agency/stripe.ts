@@ -3,7 +3,6 @@
  * and its status as Stripe last reported it through account.updated.
  */
 import { createRoute, z } from '@hono/zod-openapi';
-import Stripe from 'stripe';
 import {
   connectStripeAccount,
   getStripeConnection,
@@ -20,6 +19,7 @@ import {
 } from '../../errors';
 import { ApiError } from '../../../lib/errors';
 import { newApp } from '../../hono';
+import { stripeApiError } from '../../stripe-errors';
 import { markSecret } from '../../middleware/idempotency';
 import { iso, jsonBody, jsonResponse, Timestamp } from '../../schemas';
 
@@ -93,17 +93,7 @@ function presentConnection(row: AgencyStripeAccount | null, platformConfigured: 
 function translate(err: unknown): unknown {
   if (err instanceof StripeNotConfiguredError) return new ApiError('conflict', err.message);
   if (err instanceof StripeAccountTypeConflictError) return new ApiError('conflict', err.message);
-  if (
-    err instanceof Stripe.errors.StripeConnectionError ||
-    err instanceof Stripe.errors.StripeAPIError ||
-    err instanceof Stripe.errors.StripeRateLimitError
-  ) {
-    return new ApiError('unavailable', `Stripe did not answer (${err.message}); try again`);
-  }
-  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
-    return new ApiError('unprocessable', `Stripe refused: ${err.message}`);
-  }
-  return err;
+  return stripeApiError(err);
 }
 
 const tags = ['agency'];

@@ -17,7 +17,8 @@ const AccessSchema = z
     clientId: z.string(),
     allowed: z.boolean(),
     reasons: z.array(z.enum(ACCESS_REASONS)).openapi({
-      description: 'Why campaigns are paused; empty when allowed',
+      description:
+        'Why campaigns are paused; empty when allowed. `payment_method_missing`: a stripe-mode client with auto-charge has no card on file yet (POST /v1/clients/{id}/payment-method/setup)',
     }),
     version: z
       .number()
@@ -43,7 +44,10 @@ export function accessRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const access = await readClientAccess(c.var.deps.sql, c.var.agencyId, id);
+      const { sql, stripe } = c.var.deps;
+      const access = await readClientAccess(sql, c.var.agencyId, id, {
+        stripeConfigured: Boolean(stripe),
+      });
       if (!access) throw notFound('client', id);
       return c.json(
         { object: 'access' as const, ...access, changedAt: iso(access.changedAt) },

@@ -33,7 +33,7 @@ const route = createRoute({
   security: [],
   summary: 'Receive a Stripe Connect webhook event (signed by Stripe)',
   description:
-    'Configure it in Stripe as a Connect webhook endpoint ("events on connected accounts") and put its signing secret in STRIPE_CONNECT_WEBHOOK_SECRET. Handled: account.updated (the agency\u2019s status; an event older than the status shown is ignored), account.application.deauthorized (the agency is disconnected). Every other event is stored and acknowledged. Each event id is handled once.',
+    'Configure it in Stripe as a Connect webhook endpoint ("events on connected accounts") and put its signing secret in STRIPE_CONNECT_WEBHOOK_SECRET. Handled: account.updated (the agency\u2019s status; an event older than the status shown is ignored), account.application.deauthorized (the agency is disconnected), checkout.session.completed (a setup session\u2019s card becomes the client\u2019s card on file), payment_method.detached (the card on file is removed). Every other event is stored and acknowledged. Each event id is handled once.',
   request: {
     // Documented only: the body must reach the signature check byte for byte, unparsed.
     body: {
@@ -52,7 +52,7 @@ const route = createRoute({
 
 export function stripeWebhookRoutes() {
   return newApp().openapi(route, async (c) => {
-    const { sql, stripe, log } = c.var.deps;
+    const { sql, stripe, log, temporal } = c.var.deps;
     if (!stripe) throw new ApiError('conflict', new StripeNotConfiguredError().message);
     const raw = new Uint8Array(await c.req.arrayBuffer());
     let event: Stripe.Event;
@@ -68,7 +68,7 @@ export function stripeWebhookRoutes() {
       throw err;
     }
     try {
-      const outcome = await receiveStripeEvent({ sql, stripe, log }, event);
+      const outcome = await receiveStripeEvent({ sql, stripe, log, temporal }, event);
       return c.json({ received: true as const, outcome }, 200);
     } catch (err) {
       if (err instanceof Stripe.errors.StripeError) {
