@@ -26,12 +26,12 @@ export async function createTestWorker(
   env: TestWorkflowEnvironment,
   sql: Sql,
   taskQueue?: string,
-  options: { sweep?: boolean } = {},
+  options: { sweep?: boolean; stripeConfigured?: boolean } = {},
 ): Promise<Worker> {
   return createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
-    deps: { sql },
+    deps: { sql, stripeConfigured: options.stripeConfigured ?? false },
     ...(taskQueue ? { taskQueue } : {}),
     ...(options.sweep === false ? { sweep: false } : {}),
     workflowBundle: { codePath: inject('workflowBundlePath') },

@@ -25,8 +25,16 @@ export interface Harness {
 /** The file's harness (one per test file), so helpers can wait for workflows to settle. */
 let current: Harness | null = null;
 
-/** `sweep: false`: the worker runs without its sweepers (for tests that sweep themselves). */
-export async function startHarness(options: { sweep?: boolean } = {}): Promise<Harness> {
+/**
+ * `sweep: false`: the worker runs without its sweepers (for tests that sweep themselves).
+ * `stripeConfigured`: the worker runs as on a platform with a Stripe set-up (access rules).
+ */
+export interface HarnessOptions {
+  sweep?: boolean;
+  stripeConfigured?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDb();
   const env = await createTimeSkippingEnv();
   const worker = await createTestWorker(env, db.sql, undefined, options);
@@ -50,7 +58,7 @@ export async function startHarness(options: { sweep?: boolean } = {}): Promise<H
  * The file's harness, started before its tests and stopped after them. The returned object reads
  * through to it, so a test file can keep `const h = useHarness()` at the top level.
  */
-export function useHarness(options: { sweep?: boolean } = {}): Harness {
+export function useHarness(options: HarnessOptions = {}): Harness {
   let started: Harness | undefined;
   beforeAll(async () => {
     started = await startHarness(options);
