@@ -2,11 +2,11 @@
  * The HTTP API (Hono + zod-openapi): the OpenAPI document is built from the route definitions.
  * `createApp(deps)` is what tests call in process with `app.request()`.
  */
-import { swaggerUI } from '@hono/swagger-ui';
 import { randomUUID } from 'node:crypto';
 import { HTTPException } from 'hono/http-exception';
 import { isTemporalUnreachable } from '../temporal/connection';
 import type { ApiDeps } from './context';
+import { registerDocs } from './docs';
 import { newApp, requestHeader } from './hono';
 import { errorBody, ErrorStatus } from './errors';
 import { ApiError } from '../lib/errors';
@@ -91,7 +91,7 @@ export function createApp(deps: ApiDeps) {
     },
     security: [{ bearer: [] }],
   });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  registerDocs(app);
   return app;
 }
 

@@ -38,7 +38,11 @@ describe('GET /openapi.json', () => {
   it('lists every route the app serves, and nothing it does not', () => {
     const served = new Set(
       api.app.routes
-        .filter((r) => r.method !== 'ALL' && !['/openapi.json', '/docs'].includes(r.path))
+        .filter(
+          (r) =>
+            r.method !== 'ALL' &&
+            !['/openapi.json', '/docs', '/docs/assets/:file'].includes(r.path),
+        )
         .map((r) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`),
     );
     const documented = new Set(operations().map((o) => `${o.method} ${o.path}`));
@@ -106,6 +110,32 @@ describe('GET /docs', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain('swagger');
-    expect(html).toContain('/openapi.json');
+    const init = await (await api.app.request('/docs/assets/init.js')).text();
+    expect(init).toContain("url: '/openapi.json'");
+    expect(init).toContain('validatorUrl: null');
+  });
+
+  it('loads nothing from elsewhere: every asset is served here, under a strict CSP', async () => {
+    const res = await api.app.request('/docs');
+    const html = await res.text();
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    // No other host, and no inline script (a <script> must have a src).
+    expect(html).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThanOrEqual(4);
+    for (const ref of refs) {
+      expect(ref.startsWith('/docs/assets/'), ref).toBe(true);
+      const asset = await api.app.request(ref);
+      expect(asset.status, ref).toBe(200);
+      expect((await asset.arrayBuffer()).byteLength, ref).toBeGreaterThan(100);
+    }
+    const bundle = await api.app.request('/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    expect((await api.app.request('/docs/assets/../package.json')).status).toBe(404);
+    expect((await api.app.request('/docs/assets/index.html')).status).toBe(404);
   });
 });
