@@ -4,13 +4,14 @@
  * auto-charge), every call with the account's Stripe-Account and its own stable idempotency key.
  * stripe-mock keeps no state and returns fixtures, so the tests assert on the recorded requests.
  */
+import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RequestDraft } from '../../billing/invoice';
 import { presentDueRequests } from '../../background/collection-presenter';
 import { collectorsFor } from '../../background/sweepers';
 import { collectionKey } from '../../collection/idempotency';
 import { manualCollector } from '../../collection/manual';
-import { saveStripeCustomer, setClientCard } from '../../db/queries/client-stripe';
+import { getClientStripe, saveStripeCustomer, setClientCard } from '../../db/queries/client-stripe';
 import { getCollection } from '../../db/queries/collection';
 import { saveStripeAccount } from '../../db/queries/stripe';
 import { createTestApi, type TestApi } from '../helpers/api';
@@ -18,6 +19,7 @@ import { issueRequests, newRequest } from '../helpers/collection';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import { testStripePlatform } from '../helpers/stripe';
+import { customerCreationKey } from '../../services/stripe-customers';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
 
 let db: TestDb;
@@ -275,5 +277,66 @@ describe('the Stripe collector', () => {
     });
     expect(collectorsFor(db.sql, null).stripe).toBe(manualCollector);
     expect(collectorsFor(db.sql, stripe).stripe.name).toBe('stripe');
+  });
+
+  it('answers presented when the card is declined, and retries any other failure of pay', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'charge_automatically');
+    const declining = testStripePlatform({ flatFeeBps: 250 });
+    let payError: Error = new Stripe.errors.StripeCardError({
+      type: 'card_error',
+      code: 'card_declined',
+      message: 'Your card was declined.',
+    });
+    // stripe-mock never declines: this client's pay answers with the error instead.
+    declining.platform.stripe.invoices.pay = () => Promise.reject(payError);
+    const collectors = collectorsFor(db.sql, {
+      platform: declining.platform,
+      platformRateMinorPerMinute: '15',
+    });
+    const declined = await issueCycle(a.agencyId, clientId);
+    expect(await presentDueRequests({ sql: db.sql, collectors, now: soon() })).toMatchObject({
+      presented: 1,
+    });
+    expect(await getCollection(db.sql, declined)).toMatchObject({
+      status: 'presented',
+      externalId: expect.stringMatching(/^in_/),
+    });
+
+    await db.sql`delete from collection_outbox`;
+    payError = new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'try again' });
+    const failed = await issueCycle(a.agencyId, clientId);
+    expect(await presentDueRequests({ sql: db.sql, collectors, now: soon() })).toMatchObject({
+      presented: 0,
+      retrying: 1,
+    });
+    expect(await getCollection(db.sql, failed)).toMatchObject({ status: 'pending' });
+  });
+
+  it('creates the client’s customer once on the account when it has none yet', async () => {
+    const a = await agencyWithAccount();
+    const res = await api.call(
+      'POST',
+      '/v1/clients',
+      { name: 'No customer yet', billingMode: 'stripe', collectionMethod: 'send_invoice' },
+      a.key,
+    );
+    expect(res.status).toBe(201);
+    const clientId = res.body.id as string;
+    await issueCycle(a.agencyId, clientId);
+
+    expect((await present()).presented).toBe(1);
+    const calls = recorder.take();
+    expect(calls[0]).toMatchObject({
+      path: '/v1/customers',
+      account: a.accountId,
+      idempotencyKey: customerCreationKey(clientId, a.accountId),
+    });
+    const stored = await getClientStripe(db.sql, a.agencyId, clientId);
+    expect(stored).toMatchObject({ customerAccount: a.accountId });
+    expect(calls[1]).toMatchObject({
+      path: '/v1/invoices',
+      params: { customer: stored!.customerId, collection_method: 'send_invoice' },
+    });
   });
 });
