@@ -10,8 +10,10 @@ import { manualCollector } from './manual';
 export type Collectors = Readonly<Record<BillingMode, Collector>>;
 
 /**
- * Today's collectors: manual mode by hand; stripe mode too, until the Stripe collector lands;
- * track_only bills nothing, so a request there (none is issued today) has nothing to present.
+ * The collectors without a platform Stripe set-up: manual mode by hand, and stripe mode too (the
+ * worker puts the Stripe collector, services/stripe-collector.ts, in its place when the platform
+ * has Stripe set up); track_only bills nothing, so a request there (none is issued today) has
+ * nothing to present.
  */
 export const defaultCollectors: Collectors = {
   manual: manualCollector,

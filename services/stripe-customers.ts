@@ -36,7 +36,7 @@ export interface StripeCustomerDeps {
 }
 
 /** Where the client, the agency and the platform stand for stripe-mode collection. */
-interface StripeClientContext {
+export interface StripeClientContext {
   platform: StripePlatform;
   client: ClientStripe;
   accountId: string;
@@ -76,7 +76,7 @@ async function stripeClient(
  * The client's customer on the account: the stored one, or a new one created once (the same
  * idempotency key for every attempt) and stored. A customer on an earlier account is replaced.
  */
-async function ensureCustomer(sql: Sql, ctx: StripeClientContext): Promise<string> {
+export async function ensureCustomer(sql: Sql, ctx: StripeClientContext): Promise<string> {
   const { client, accountId } = ctx;
   if (client.customerId && client.customerAccount === accountId) return client.customerId;
   const customer = await ctx.platform.stripe.customers.create(

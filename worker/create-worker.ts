@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { startSweepers } from '../background/sweepers';
+import { startSweepers, type StripeCollection } from '../background/sweepers';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
 
@@ -32,6 +32,8 @@ export interface CreateWorkerOptions {
    * delivered to their subscriptions, and subscription workflows a crash left unstarted.
    */
   sweep?: boolean;
+  /** The platform's Stripe set-up for the presenter; absent or null: stripe mode stays manual. */
+  stripe?: StripeCollection | null;
   log?: Logger;
 }
 
@@ -50,6 +52,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       sql: options.deps.sql,
       temporal: worker.client!,
       isRunning: () => !['STOPPED', 'FAILED'].includes(worker.getState()),
+      stripe: options.stripe ?? null,
       ...(options.log ? { log: options.log } : {}),
     });
   }

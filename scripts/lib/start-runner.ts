@@ -176,6 +176,12 @@ async function start(): Promise<Running> {
     connection,
     namespace,
     deps: { sql, stripeConfigured: config.stripe !== null },
+    stripe: config.stripe
+      ? {
+          platform: createStripePlatform(config.stripe),
+          platformRateMinorPerMinute: config.PLATFORM_RATE_MINOR_PER_MINUTE,
+        }
+      : null,
     workflowBundle: { code: bundle.value.code },
     log,
   });
