@@ -4,10 +4,20 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { startSweepers, type StripeCollection } from '../background/sweepers';
+import { createStripePlatform } from '../collection/stripe/client';
+import type { StripeSettings } from '../lib/config';
 import type { Logger } from '../lib/logger';
 import { TASK_QUEUE } from '../workflows/definitions';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** The worker's Stripe collection from the parsed config: null when the platform has no set-up. */
+export function stripeCollectionOf(
+  stripe: StripeSettings | null,
+  platformRateMinorPerMinute: string,
+): StripeCollection | null {
+  return stripe ? { platform: createStripePlatform(stripe), platformRateMinorPerMinute } : null;
+}
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;

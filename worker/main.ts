@@ -1,11 +1,10 @@
 /** `npm run worker`: the Temporal worker alone, against DATABASE_URL and TEMPORAL_ADDRESS. */
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { loadConfigOrExit, workerConfigSchema } from '../lib/config';
-import { createStripePlatform } from '../collection/stripe/client';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { createLogger } from '../lib/logger';
-import { createWorker } from './create-worker';
+import { createWorker, stripeCollectionOf } from './create-worker';
 
 const config = loadConfigOrExit(workerConfigSchema);
 const log = createLogger(config.LOG_LEVEL, 'tally-worker');
@@ -18,12 +17,7 @@ const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   deps: { sql, stripeConfigured: config.stripe !== null },
-  stripe: config.stripe
-    ? {
-        platform: createStripePlatform(config.stripe),
-        platformRateMinorPerMinute: config.PLATFORM_RATE_MINOR_PER_MINUTE,
-      }
-    : null,
+  stripe: stripeCollectionOf(config.stripe, config.PLATFORM_RATE_MINOR_PER_MINUTE),
   log,
 });
 log.info(

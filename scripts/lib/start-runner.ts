@@ -146,7 +146,7 @@ async function start(): Promise<Running> {
   if (bundle.status !== 'fulfilled' || modules.status !== 'fulfilled')
     throw new Error('unreachable');
   const { migrate, connectTemporal, registerSearchAttributes, NativeConnection } = modules.value;
-  const { createWorker, startServer } = modules.value;
+  const { createWorker, stripeCollectionOf, startServer } = modules.value;
 
   const postgresUrl = config.DATABASE_URL ?? embedded!.url;
   const sql: Sql = createSql(postgresUrl, { max: 20 });
@@ -176,12 +176,7 @@ async function start(): Promise<Running> {
     connection,
     namespace,
     deps: { sql, stripeConfigured: config.stripe !== null },
-    stripe: config.stripe
-      ? {
-          platform: createStripePlatform(config.stripe),
-          platformRateMinorPerMinute: config.PLATFORM_RATE_MINOR_PER_MINUTE,
-        }
-      : null,
+    stripe: stripeCollectionOf(config.stripe, config.PLATFORM_RATE_MINOR_PER_MINUTE),
     workflowBundle: { code: bundle.value.code },
     log,
   });
@@ -250,6 +245,7 @@ async function loadCode() {
     connectTemporal: temporal.connectTemporal,
     registerSearchAttributes: temporal.registerSearchAttributes,
     createWorker: createWorkerModule.createWorker,
+    stripeCollectionOf: createWorkerModule.stripeCollectionOf,
     startServer: server.startServer,
     bundleWorkflows: bundler.bundleWorkflows,
   };
