@@ -11,7 +11,7 @@ export interface ApiDeps {
   platformRateMinorPerMinute: string;
   adminKey: string | undefined;
   /** The platform's Stripe set-up; null or absent: stripe mode is off. */
-  stripe?: StripePlatform | null;
+  stripe: StripePlatform | null;
 }
 
 export type KeyKind = 'agency' | 'ingest';

@@ -26,6 +26,7 @@ const { server, port } = await startServer(
     log,
     platformRateMinorPerMinute: process.env.PLATFORM_RATE_MINOR_PER_MINUTE ?? '15',
     adminKey: undefined,
+    stripe: null,
   },
   0,
   '127.0.0.1',

@@ -81,6 +81,7 @@ const app = createApp({
   log: createLogger('silent'),
   platformRateMinorPerMinute: '15',
   adminKey: undefined,
+  stripe: null,
 });
 const { apiKey } = await createAgency(sql, { name: 'Recorder', webhookUrl: hookUrl });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API answers, read loosely

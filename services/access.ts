@@ -21,8 +21,8 @@ export async function deliverAccessChange(
   await dispatchDeliveries(deps.sql, deps.temporal, [change.deliveryId]).catch(() => {});
 }
 
-/** The access policy of a process with this Stripe set-up (null or absent: stripe mode off). */
-export function accessPolicy(stripe: StripePlatform | null | undefined): AccessPolicy {
+/** The access policy of a process with this Stripe set-up (null: stripe mode off). */
+export function accessPolicy(stripe: StripePlatform | null): AccessPolicy {
   return { stripeConfigured: Boolean(stripe) };
 }
 
@@ -33,7 +33,7 @@ export function accessPolicy(stripe: StripePlatform | null | undefined): AccessP
  * change, nothing stored or sent.
  */
 export async function clientAccessChanged(
-  deps: { sql: Sql; temporal: Client; stripe?: StripePlatform | null | undefined },
+  deps: { sql: Sql; temporal: Client; stripe: StripePlatform | null },
   tx: AnySql,
   _agencyId: string,
   clientId: string,

@@ -49,7 +49,7 @@ export async function requireClient(sql: AnySql, agencyId: string, id: string) {
 type NewClient = Omit<ClientFields, 'disabled' | 'planId'>;
 
 /** The platform's Stripe set-up, for the access rule on cards (null or absent: stripe mode off). */
-type StripeDep = { stripe?: StripePlatform | null | undefined };
+type StripeDep = { stripe: StripePlatform | null };
 
 /** Creates an enabled client without a plan. */
 export async function createClient(

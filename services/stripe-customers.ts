@@ -32,7 +32,7 @@ export function customerCreationKey(clientId: string, accountId: string): string
 
 export interface StripeCustomerDeps {
   sql: Sql;
-  stripe?: StripePlatform | null | undefined;
+  stripe: StripePlatform | null;
 }
 
 /** Where the client, the agency and the platform stand for stripe-mode collection. */

@@ -60,6 +60,7 @@ describe('POST /v1/agencies (platform admin key)', () => {
       log: createLogger('silent'),
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
+      stripe: null,
     });
     const res = await app.request('/v1/agencies', {
       method: 'POST',

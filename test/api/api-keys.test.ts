@@ -115,6 +115,7 @@ describe('revocation reaches every API process', () => {
       log: createLogger('silent'),
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
+      stripe: null,
     });
     const get = () =>
       secondProcess.request('/v1/agency', {

@@ -36,6 +36,7 @@ async function health(sql: Sql, temporal: typeof unreachable) {
     log: createLogger('silent'),
     platformRateMinorPerMinute: '15',
     adminKey: undefined,
+    stripe: null,
   });
   const res = await app.request('/health');
   return { status: res.status, body: await res.json() };

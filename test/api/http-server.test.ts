@@ -29,6 +29,7 @@ beforeAll(async () => {
       log: createLogger('silent'),
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
+      stripe: null,
     },
     0,
     '127.0.0.1',

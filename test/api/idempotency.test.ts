@@ -312,6 +312,7 @@ describe('the idempotency middleware on its own', () => {
       log: createLogger('silent'),
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
+      stripe: null,
     };
     let executions = 0;
     const app = newApp();

@@ -159,6 +159,7 @@ describe('changes to a running subscription', () => {
       log: createLogger('silent'),
       platformRateMinorPerMinute: '15',
       adminKey: undefined,
+      stripe: null,
     });
     const patchWhileDown = (rateMinorPerMinute: string) =>
       cut.request(`/v1/clients/${client.id}`, {

@@ -6,6 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ACCESS_REASONS } from '../../../billing/access';
 import { readClientAccess } from '../../../db/queries/access';
+import { accessPolicy } from '../../../services/access';
 import { commonErrorResponses } from '../../errors';
 import { notFound } from '../../../lib/errors';
 import { newApp } from '../../hono';
@@ -45,9 +46,7 @@ export function accessRoutes() {
     async (c) => {
       const { id } = c.req.valid('param');
       const { sql, stripe } = c.var.deps;
-      const access = await readClientAccess(sql, c.var.agencyId, id, {
-        stripeConfigured: Boolean(stripe),
-      });
+      const access = await readClientAccess(sql, c.var.agencyId, id, accessPolicy(stripe));
       if (!access) throw notFound('client', id);
       return c.json(
         { object: 'access' as const, ...access, changedAt: iso(access.changedAt) },
