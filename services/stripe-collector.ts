@@ -57,6 +57,14 @@ async function presentAsInvoice(
 ): Promise<PresentResult> {
   const { sql, platform } = deps;
   const { stripe } = platform;
+  // The invoice is the sum of its items: lines that do not add up to the request's total would
+  // bill the client another amount than the one Tally issued.
+  const linesTotal = r.lines.reduce((sum, l) => sum + l.amountMinor, 0);
+  if (linesTotal !== r.totalMinor) {
+    throw new PermanentCollectionError(
+      `request ${r.requestId}: its lines add up to ${linesTotal}, its total is ${r.totalMinor}`,
+    );
+  }
   const accountId = await chargeableStripeAccount(sql, r.agencyId);
   if (!accountId) {
     throw new PermanentCollectionError(

@@ -262,6 +262,19 @@ describe('the Stripe collector', () => {
     );
   });
 
+  it('refuses a request whose lines do not add up to its total: no call to Stripe', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'charge_automatically');
+    const requestId = await issueCycle(a.agencyId, clientId);
+    await db.sql`update payment_requests set total_minor = total_minor + 1 where id = ${requestId}`;
+
+    expect(await present()).toEqual({ presented: 0, skipped: 0, retrying: 0, gaveUp: 1 });
+    expect(recorder.take()).toEqual([]);
+    expect((await getCollection(db.sql, requestId))!.lastError).toMatch(
+      /its lines add up to 15250, its total is 15251/,
+    );
+  });
+
   it('leaves manual clients to the manual collector, and without Stripe stripe mode stays manual', async () => {
     const a = await agencyWithAccount();
     const res = await api.call('POST', '/v1/clients', { name: 'Manual client' }, a.key);
