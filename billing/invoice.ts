@@ -3,7 +3,7 @@
  * (in advance) and the billable usage of the period just closed (in arrears), then discount and
  * tax lines. Every line is rounded once; the total is the sum of the lines.
  */
-import { percentOfMinor, usageAmountMinor } from './money';
+import { billedUsageMinor, percentOfMinor, usageAmountMinor, type ExactSeconds } from './money';
 import type { Period } from './periods';
 import type { AppliedCoupon, PlanTerms } from './terms';
 
@@ -46,6 +46,8 @@ export interface LateUsage {
   includedSeconds: number;
   walletSeconds: number;
   billableSeconds: number;
+  /** Billable seconds exactly (chat mode), billed instead of the whole seconds. */
+  billableExact?: ExactSeconds;
   perAgent: AgentUsage[];
   /** The rate of its own period; null when that period allowed no overage. */
   rateMinorPerMinute: string | null;
@@ -57,6 +59,11 @@ export interface PeriodUsage {
   includedSeconds: number;
   walletSeconds: number;
   billableSeconds: number;
+  /**
+   * Billable seconds exactly where chats were converted (chat mode): the usage line is billed
+   * from it, rounded once. Absent: billableSeconds is exact.
+   */
+  billableExact?: ExactSeconds;
   perAgent: AgentUsage[];
   /** Included seconds the period allowed (included minutes x 60). */
   allowanceSeconds?: number;
@@ -91,6 +98,21 @@ export interface CycleRequestResult {
   couponAfter: AppliedCoupon | null;
 }
 
+/** Whether a usage quantity bills anything (exact seconds where there are some). */
+function hasBillable(q: { billableSeconds: number; billableExact?: ExactSeconds }): boolean {
+  return q.billableExact ? BigInt(q.billableExact.numerator) > 0n : q.billableSeconds > 0;
+}
+
+/** Billable minutes of a quantity for the line: exact to 4 places where chats were converted. */
+function billableMinutes(q: { billableSeconds: number; billableExact?: ExactSeconds }): string {
+  if (!q.billableExact) return minutesString(q.billableSeconds);
+  const n = BigInt(q.billableExact.numerator) * 10_000n;
+  const d = BigInt(q.billableExact.denominator) * 60n;
+  const t = (n * 2n + d) / (d * 2n); // ten-thousandths of a minute, half up
+  const fraction = (t % 10_000n).toString().padStart(4, '0').replace(/0+$/, '');
+  return `${t / 10_000n}${fraction ? `.${fraction}` : ''}`;
+}
+
 function minutesString(seconds: number): string {
   const whole = Math.floor(seconds / 60);
   const rest = seconds % 60;
@@ -116,12 +138,12 @@ export function buildCycleRequest(input: CycleRequestInput): CycleRequestResult 
     });
   }
   const usage = input.usageFor;
-  if (usage && usage.rateMinorPerMinute !== null && usage.usage.billableSeconds > 0) {
-    const amount = usageAmountMinor(usage.usage.billableSeconds, usage.rateMinorPerMinute);
+  if (usage && usage.rateMinorPerMinute !== null && hasBillable(usage.usage)) {
+    const amount = billedUsageMinor(usage.usage, usage.rateMinorPerMinute);
     lines.push({
       kind: 'usage',
-      description: `Usage: ${minutesString(usage.usage.billableSeconds)} billable minutes`,
-      quantity: minutesString(usage.usage.billableSeconds),
+      description: `Usage: ${billableMinutes(usage.usage)} billable minutes`,
+      quantity: billableMinutes(usage.usage),
       unitAmountMinor: usage.rateMinorPerMinute,
       amountMinor: amount,
       periodStartMs: usage.period.startMs,
@@ -132,19 +154,20 @@ export function buildCycleRequest(input: CycleRequestInput): CycleRequestResult 
         includedSeconds: usage.usage.includedSeconds,
         walletSeconds: usage.usage.walletSeconds,
         billableSeconds: usage.usage.billableSeconds,
+        ...(usage.usage.billableExact ? { billableExact: usage.usage.billableExact } : {}),
         allowanceSeconds: usage.usage.allowanceSeconds ?? null,
         perAgent: usage.usage.perAgent,
       },
     });
   }
   for (const l of usage?.usage.late ?? []) {
-    if (l.rateMinorPerMinute === null || l.billableSeconds <= 0) continue;
+    if (l.rateMinorPerMinute === null || !hasBillable(l)) continue;
     lines.push({
       kind: 'late_usage',
-      description: `Late usage: ${minutesString(l.billableSeconds)} billable minutes of an earlier period`,
-      quantity: minutesString(l.billableSeconds),
+      description: `Late usage: ${billableMinutes(l)} billable minutes of an earlier period`,
+      quantity: billableMinutes(l),
       unitAmountMinor: l.rateMinorPerMinute,
-      amountMinor: usageAmountMinor(l.billableSeconds, l.rateMinorPerMinute),
+      amountMinor: billedUsageMinor(l, l.rateMinorPerMinute),
       periodStartMs: l.fromMs,
       periodEndMs: l.toMs,
       details: {
@@ -154,6 +177,7 @@ export function buildCycleRequest(input: CycleRequestInput): CycleRequestResult 
         includedSeconds: l.includedSeconds,
         walletSeconds: l.walletSeconds,
         billableSeconds: l.billableSeconds,
+        ...(l.billableExact ? { billableExact: l.billableExact } : {}),
         perAgent: l.perAgent,
       },
     });

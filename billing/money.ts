@@ -110,6 +110,52 @@ export function usageAmountMinor(seconds: number, rateMinorPerMinute: string): n
   );
 }
 
+/**
+ * An exact, possibly fractional number of seconds: numerator / denominator (bigint decimal
+ * strings, so it travels as JSON). Chat mode meters chats / chats-per-minute minutes, which is
+ * rarely a whole second (1 chat at 7 per minute is 60/7 s); the usage line is billed from this
+ * exact value so it is rounded once, to the minor unit, and never first to a whole second.
+ */
+export interface ExactSeconds {
+  numerator: string;
+  denominator: string;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a < 0n ? -a : a;
+}
+
+/** numerator / denominator seconds in lowest terms (denominator positive). */
+export function exactSeconds(numerator: bigint, denominator: bigint): ExactSeconds {
+  if (denominator <= 0n) throw new RangeError('denominator must be positive');
+  const g = gcd(numerator, denominator) || 1n;
+  return { numerator: String(numerator / g), denominator: String(denominator / g) };
+}
+
+/** Amount for an exact number of seconds at `rate` minor units per minute, rounded once. */
+export function exactUsageAmountMinor(seconds: ExactSeconds, rateMinorPerMinute: string): number {
+  return toMinor(
+    divideHalfUp(
+      BigInt(seconds.numerator) * rateToMicros(rateMinorPerMinute),
+      BigInt(seconds.denominator) * 60n * RATE_SCALE,
+    ),
+  );
+}
+
+/**
+ * The amount of a usage quantity: from its exact seconds where it has them (chat mode), else
+ * from its whole seconds. One rounding either way.
+ */
+export function billedUsageMinor(
+  q: { billableSeconds: number; billableExact?: ExactSeconds | null | undefined },
+  rateMinorPerMinute: string,
+): number {
+  return q.billableExact
+    ? exactUsageAmountMinor(q.billableExact, rateMinorPerMinute)
+    : usageAmountMinor(q.billableSeconds, rateMinorPerMinute);
+}
+
 /** `percent` (decimal string, e.g. "12.5") of an amount, rounded once (half up). */
 export function percentOfMinor(amountMinor: number, percent: string): number {
   return toMinor(divideHalfUp(BigInt(amountMinor) * rateToMicros(percent), 100n * RATE_SCALE));

@@ -10,7 +10,15 @@
  * agent-less bucket first). The parts always add up to the total.
  */
 import type { AgentUsage, LateUsage, PeriodUsage } from './invoice';
-import { RATE_SCALE, divideHalfUp, rateToMicros, usageAmountMinor } from './money';
+import {
+  RATE_SCALE,
+  billedUsageMinor,
+  divideHalfUp,
+  exactSeconds,
+  rateToMicros,
+  usageAmountMinor,
+  type ExactSeconds,
+} from './money';
 
 export const USAGE_METRICS = [
   'voice_seconds',
@@ -128,6 +136,26 @@ export function meteredSeconds(
   }));
 }
 
+/**
+ * The billable seconds exactly, in chat mode with chats counted: the period's voice seconds plus
+ * chats x 60 / chatsPerMinute, less the included seconds left and the wallet available, never
+ * below zero. The whole-second pools round the converted chat total (half up) for the minute
+ * counters and the wallet; the usage line is billed from this value instead, so its amount is
+ * rounded once. Rounding T - k (k whole) half up gives the whole billable seconds, so the two
+ * agree to the second.
+ */
+function exactBillable(
+  voiceSeconds: number,
+  chats: number,
+  chatsPerMinute: string,
+  coveredSeconds: number,
+): ExactSeconds {
+  const den = rateToMicros(chatsPerMinute);
+  const num =
+    (BigInt(voiceSeconds) - BigInt(coveredSeconds)) * den + BigInt(chats) * 60n * RATE_SCALE;
+  return num > 0n ? exactSeconds(num, den) : { numerator: '0', denominator: '1' };
+}
+
 export interface PoolInput {
   totals: readonly AgentTotals[];
   terms: PoolTerms;
@@ -156,15 +184,26 @@ export function allocatePools(input: PoolInput): PeriodUsage {
   const perAgent: AgentUsage[] = agents
     .map((a, i) => ({ agentId: a.agentId, seconds: a.seconds, billableSeconds: billable[i]! }))
     .filter((a) => a.seconds > 0);
-  return {
+  const chatInteractions = agents.reduce((a, x) => a + x.chatInteractions, 0);
+  const usage: PeriodUsage = {
     totalSeconds,
     includedSeconds,
     walletSeconds,
     billableSeconds,
     perAgent,
     allowanceSeconds: allowance,
-    chatInteractions: agents.reduce((a, x) => a + x.chatInteractions, 0),
+    chatInteractions,
   };
+  if (chatsMetered(input.terms) && chatInteractions > 0) {
+    const voice = mergeTotals(input.totals).reduce((a, t) => a + t.voiceSeconds, 0);
+    usage.billableExact = exactBillable(
+      voice,
+      chatInteractions,
+      input.terms.chatsPerMinute!,
+      includedLeft + Math.max(0, input.walletAvailableSeconds),
+    );
+  }
+  return usage;
 }
 
 /**
@@ -248,6 +287,7 @@ export function allocateLate(input: {
     includedSeconds: pools.includedSeconds,
     walletSeconds: pools.walletSeconds,
     billableSeconds: pools.billableSeconds,
+    ...(pools.billableExact ? { billableExact: pools.billableExact } : {}),
     perAgent: pools.perAgent,
     rateMinorPerMinute: input.period.rateMinorPerMinute,
   };
@@ -261,7 +301,11 @@ export function allocateLate(input: {
 export function periodEconomics(input: {
   totalSeconds: number;
   /** The usage lines billed for the period: on time, and late arrivals at their period's rate. */
-  billed: { billableSeconds: number; rateMinorPerMinute: string | null }[];
+  billed: {
+    billableSeconds: number;
+    billableExact?: ExactSeconds | undefined;
+    rateMinorPerMinute: string | null;
+  }[];
   flatFeeMinor: number;
   /** The client's rate, for the margin per minute (null where no per-minute rate applies). */
   rateMinorPerMinute: string | null;
@@ -269,10 +313,7 @@ export function periodEconomics(input: {
 }) {
   const usageAmount = input.billed.reduce(
     (sum, b) =>
-      sum +
-      (b.rateMinorPerMinute === null
-        ? 0
-        : usageAmountMinor(b.billableSeconds, b.rateMinorPerMinute)),
+      sum + (b.rateMinorPerMinute === null ? 0 : billedUsageMinor(b, b.rateMinorPerMinute)),
     0,
   );
   const revenueMinor = input.flatFeeMinor + usageAmount;

@@ -5,7 +5,7 @@
  * late usage that arrived after it (billed with a later request).
  */
 import type { AgentUsage, LateUsage, PeriodUsage } from '../billing/invoice';
-import { usageAmountMinor } from '../billing/money';
+import { billedUsageMinor } from '../billing/money';
 import { periodAt } from '../billing/periods';
 import {
   allocatePools,
@@ -87,9 +87,14 @@ async function buildReport(sql: AnySql, r: ReportInput) {
   const billable = sum((u) => u.billableSeconds);
   const allowance = terms.includedMinutes * 60;
   const billed = [
-    { billableSeconds: usage.billableSeconds, rateMinorPerMinute: r.rateMinorPerMinute },
+    {
+      billableSeconds: usage.billableSeconds,
+      billableExact: usage.billableExact,
+      rateMinorPerMinute: r.rateMinorPerMinute,
+    },
     ...late.map((l) => ({
       billableSeconds: l.billableSeconds,
+      billableExact: l.billableExact,
       rateMinorPerMinute: l.rateMinorPerMinute,
     })),
   ];
@@ -119,11 +124,7 @@ async function buildReport(sql: AnySql, r: ReportInput) {
     billableSeconds: billable,
     billableMinutes: formatMinutes(billable),
     billableAmountMinor: billed.reduce(
-      (a, b) =>
-        a +
-        (b.rateMinorPerMinute === null
-          ? 0
-          : usageAmountMinor(b.billableSeconds, b.rateMinorPerMinute)),
+      (a, b) => a + (b.rateMinorPerMinute === null ? 0 : billedUsageMinor(b, b.rateMinorPerMinute)),
       0,
     ),
     lateSeconds,

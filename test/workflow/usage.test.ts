@@ -413,4 +413,43 @@ describe('usage through the workflow', () => {
     ]);
     await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
   });
+  it('chat mode bills each usage line from the exact chats, rounded once (renewal and final)', async () => {
+    // 7 chats per minute at 10 minor units per minute: one chat is 1/7 min = 1.43 -> 1 (the old
+    // code rounded it to 9 s first: 1.5 -> 2).
+    const f = await createFixture(h.api, {
+      plan: {
+        flatFeeMinor: 1000,
+        overageRateMinorPerMinute: '10',
+        includedMinutes: 0,
+        chatMode: true,
+        chatsPerMinute: '7',
+      },
+      agents: 1,
+    });
+    await waitForRequests(h.api, f.subscriptionId, 1);
+    const anchor = await anchorOf(f.subscriptionId);
+    await post([
+      { client: f.clientId, agent: f.agentIds[0], metric: 'chat_interactions', quantity: 1 },
+    ]);
+    await usageOf(f.subscriptionId, 9);
+    const second = await renewTo(f.subscriptionId, anchor, 1);
+    const lines = await linesOf(second.id);
+    expect(lines.map((l) => [l.kind, l.quantity, l.amountMinor])).toEqual([
+      ['recurring', '1', 1000],
+      ['usage', '0.1429', 1],
+    ]);
+    expect(second.totalMinor).toBe(1001);
+    // 8 chats in the next period, then cancel now: the workflow's final request bills 8/7 min =
+    // 11.43 -> 11 (from 69 whole seconds it was 11.5 -> 12).
+    await post([
+      { client: f.clientId, agent: f.agentIds[0], metric: 'chat_interactions', quantity: 8 },
+    ]);
+    await usageOf(f.subscriptionId, 69);
+    await h.api.call('POST', `/v1/subscriptions/${f.subscriptionId}/cancel`, { when: 'now' });
+    const all = await waitForRequests(h.api, f.subscriptionId, 3);
+    const final = await linesOf(all[2]!.id);
+    expect(final.map((l) => [l.kind, l.quantity, l.amountMinor])).toEqual([
+      ['usage', '1.1429', 11],
+    ]);
+  });
 });
