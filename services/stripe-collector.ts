@@ -27,6 +27,7 @@ import { collectionKey } from '../collection/idempotency';
 import type { StripePlatform } from '../collection/stripe/client';
 import type { Sql } from '../db/client';
 import { getClientStripe } from '../db/queries/client-stripe';
+import { recordRequestInvoice } from '../db/queries/request-stripe';
 import { chargeableStripeAccount } from '../db/queries/stripe';
 import type { Logger } from '../lib/logger';
 import { ensureCustomer } from './stripe-customers';
@@ -102,6 +103,9 @@ async function presentAsInvoice(
     },
     on('invoice'),
   );
+  // Recorded at once, before any item: an invoice event that arrives meanwhile finds its request,
+  // and a presentation retried after Stripe forgot the keys resumes this invoice.
+  await recordRequestInvoice(sql, r.requestId, { invoiceId: invoice.id });
   for (const line of r.lines) {
     await stripe.invoiceItems.create(
       {
@@ -121,6 +125,12 @@ async function presentAsInvoice(
     );
   }
   const finalized = await stripe.invoices.finalizeInvoice(invoice.id, {}, on('finalize'));
+  await recordRequestInvoice(sql, r.requestId, {
+    invoiceId: invoice.id,
+    number: finalized.number ?? null,
+    hostedUrl: finalized.hosted_invoice_url ?? null,
+    pdfUrl: finalized.invoice_pdf ?? null,
+  });
   if (chargeAutomatically) {
     try {
       await stripe.invoices.pay(invoice.id, {}, on('pay'));

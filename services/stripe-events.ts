@@ -9,15 +9,15 @@ import type { Client } from '@temporalio/client';
 import Stripe from 'stripe';
 import type { StripePlatform } from '../collection/stripe/client';
 import { recomputeAccess, type AccessChange } from '../db/queries/access';
-import type { Sql, TransactionSql } from '../db/client';
+import type { Sql } from '../db/client';
 import { recordEvent } from '../db/queries/events';
+import type { StripeEventContext, StripeEventHandler } from './stripe-event-context';
 import {
   disconnectStripeAccount,
   insertStripeEvent,
   lockStripeAccount,
   markStripeEventProcessed,
   setStripeAccountStatus,
-  type AgencyStripeAccount,
 } from '../db/queries/stripe';
 import type { Logger } from '../lib/logger';
 import { deliverAccessChange } from './access';
@@ -27,6 +27,11 @@ import {
   applySetupSessionCompleted,
   type CardChange,
 } from './stripe-customers';
+import {
+  INVOICE_OUTCOME_EVENTS,
+  onInvoiceFinalized,
+  onInvoiceOutcome,
+} from './stripe-invoice-events';
 
 /** How old a signature's timestamp may be (Stripe's own default): older is a replay. */
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -86,32 +91,23 @@ export type StripeEventOutcome =
   /** Stored only: no agency has the account. */
   | 'unknown_account';
 
-export interface StripeEventContext {
-  tx: TransactionSql;
-  stripe: Stripe;
-  event: Stripe.Event;
-  /** The agency's account the event is about, locked for this transaction. */
-  account: AgencyStripeAccount;
-  log: Logger;
-  /** Pushes an access change stored in `tx` to the agency's webhook once `tx` committed. */
-  pushAccess(change: AccessChange): void;
-}
-
-export type StripeEventHandler = (ctx: StripeEventContext) => Promise<void>;
+export type { StripeEventContext, StripeEventHandler } from './stripe-event-context';
 
 /**
  * The dispatch table: event type to handler. A type not listed is stored and acknowledged.
- * The Stripe collector extends it with the invoice events, each handing its outcome to
- * services/payments.ts, the path a manual mark takes to the subscription workflow:
- * invoice.paid (paid), invoice.payment_failed (a failed attempt) and
- * invoice.payment_action_required (the customer must authenticate). Subscribe the Connect
- * endpoint to the types listed here.
+ * The invoice events hand their outcome to services/payments.ts, the path a manual mark takes
+ * to the subscription workflow (services/stripe-invoice-events.ts): invoice.paid (paid),
+ * invoice.payment_failed (a failed attempt) and invoice.payment_action_required (the customer
+ * must authenticate: a failed attempt until they do). Subscribe the Connect endpoint to the
+ * types listed here.
  */
 export const stripeEventHandlers: Readonly<Record<string, StripeEventHandler>> = {
   'account.updated': onAccountUpdated,
   'account.application.deauthorized': onApplicationDeauthorized,
   'checkout.session.completed': onCheckoutSessionCompleted,
   'payment_method.detached': onPaymentMethodDetached,
+  'invoice.finalized': onInvoiceFinalized,
+  ...Object.fromEntries(INVOICE_OUTCOME_EVENTS.map((type) => [type, onInvoiceOutcome])),
 };
 
 export interface StripeEventDeps {
@@ -150,6 +146,8 @@ export async function receiveStripeEvent(
     if (!handler) return 'stored';
     await handler({
       tx,
+      sql: deps.sql,
+      temporal: deps.temporal,
       stripe: deps.stripe.stripe,
       event,
       account,

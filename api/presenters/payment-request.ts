@@ -20,6 +20,15 @@ const LineSchema = z
   })
   .openapi('PaymentRequestLine');
 
+const StripeInvoiceSchema = z
+  .object({
+    id: z.string().openapi({ example: 'in_1Q2w3E4r5T6y' }),
+    number: z.string().nullable(),
+    hostedInvoiceUrl: z.string().nullable().openapi({ description: 'Where the client pays' }),
+    invoicePdf: z.string().nullable(),
+  })
+  .openapi('PaymentRequestStripeInvoice');
+
 export const PaymentRequestSchema = z
   .object({
     id: z.string(),
@@ -41,6 +50,10 @@ export const PaymentRequestSchema = z
     failedAt: Timestamp.nullable(),
     canceledAt: Timestamp.nullable(),
     externalReference: z.string().nullable(),
+    stripeInvoice: StripeInvoiceSchema.nullable().openapi({
+      description:
+        'The Stripe invoice on the agency\u2019s connected account that presents this request (stripe mode); null otherwise. Number and URLs are null until Stripe finalizes it.',
+    }),
     lines: z.array(LineSchema).optional(),
   })
   .openapi('PaymentRequest');
@@ -67,6 +80,14 @@ export function presentPaymentRequest(r: PaymentRequestRow, lines?: PaymentReque
     failedAt: iso(r.failedAt),
     canceledAt: iso(r.canceledAt),
     externalReference: r.externalReference,
+    stripeInvoice: r.stripeInvoiceId
+      ? {
+          id: r.stripeInvoiceId,
+          number: r.stripeInvoiceNumber,
+          hostedInvoiceUrl: r.stripeHostedInvoiceUrl,
+          invoicePdf: r.stripeInvoicePdf,
+        }
+      : null,
     ...(lines
       ? {
           lines: lines.map((l) => ({

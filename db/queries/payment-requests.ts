@@ -43,6 +43,11 @@ export interface PaymentRequestRow {
   canceledAt: Date | null;
   externalReference: string | null;
   createdAt: Date;
+  /** The Stripe invoice it was presented as (stripe mode; migration 0012), else nulls. */
+  stripeInvoiceId: string | null;
+  stripeInvoiceNumber: string | null;
+  stripeHostedInvoiceUrl: string | null;
+  stripeInvoicePdf: string | null;
 }
 
 export interface PaymentRequestLineRow {
@@ -63,7 +68,9 @@ const columns = (sql: AnySql) => sql`
   discount_minor as "discountMinor", tax_minor as "taxMinor", total_minor as "totalMinor",
   issued_at as "issuedAt", due_at as "dueAt", grace_ends_at as "graceEndsAt", paid_at as "paidAt",
   failed_at as "failedAt", canceled_at as "canceledAt", external_reference as "externalReference",
-  created_at as "createdAt"`;
+  created_at as "createdAt",
+  stripe_invoice_id as "stripeInvoiceId", stripe_invoice_number as "stripeInvoiceNumber",
+  stripe_hosted_invoice_url as "stripeHostedInvoiceUrl", stripe_invoice_pdf as "stripeInvoicePdf"`;
 
 function lineRow(requestId: string, position: number, line: LineDraft) {
   return {

@@ -216,6 +216,15 @@ describe('the Stripe collector', () => {
       collector: 'stripe',
       externalId: invoiceId,
     });
+    // The request records its invoice (invoice events find it by that id); stripe-mock's
+    // finalized fixture has no number or URLs yet (invoice.finalized brings them).
+    const shown = await api.call('GET', `/v1/payment-requests/${requestId}`, undefined, a.key);
+    expect(shown.body.stripeInvoice).toEqual({
+      id: invoiceId,
+      number: null,
+      hostedInvoiceUrl: null,
+      invoicePdf: null,
+    });
 
     // The same row presented again (a presenter that died before recording): the same calls.
     await db.sql`

@@ -212,9 +212,9 @@ describe('POST /stripe/webhooks: each event once, routed by account', () => {
   it('an event type nothing handles yet is stored and acknowledged', async () => {
     const a = await connectedAgency('Invoice agency');
     const body = stripeEventBody({
-      type: 'invoice.paid',
+      type: 'charge.refunded',
       account: a.accountId,
-      object: { id: 'in_1', object: 'invoice' },
+      object: { id: 'ch_1', object: 'charge' },
     });
     expect(await deliver(body)).toEqual({
       status: 200,

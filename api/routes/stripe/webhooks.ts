@@ -33,7 +33,7 @@ const route = createRoute({
   security: [],
   summary: 'Receive a Stripe Connect webhook event (signed by Stripe)',
   description:
-    'Configure it in Stripe as a Connect webhook endpoint ("events on connected accounts") and put its signing secret in STRIPE_CONNECT_WEBHOOK_SECRET. Handled: account.updated (the agency\u2019s status; an event older than the status shown is ignored), account.application.deauthorized (the agency is disconnected), checkout.session.completed (a setup session\u2019s card becomes the client\u2019s card on file), payment_method.detached (the card on file is removed). Every other event is stored and acknowledged. Each event id is handled once.',
+    'Configure it in Stripe as a Connect webhook endpoint ("events on connected accounts") and put its signing secret in STRIPE_CONNECT_WEBHOOK_SECRET. Handled: account.updated (the agency\u2019s status; an event older than the status shown is ignored), account.application.deauthorized (the agency is disconnected), checkout.session.completed (a setup session\u2019s card becomes the client\u2019s card on file), payment_method.detached (the card on file is removed), invoice.finalized (the invoice\u2019s number and URLs), invoice.paid, invoice.payment_failed and invoice.payment_action_required (the payment outcome of the request the invoice presents, as a manual mark records it; never backwards: a paid request stays paid, an older failure is ignored, a failure is checked against the invoice re-read from Stripe). Every other event is stored and acknowledged. Each event id is handled once.',
   request: {
     // Documented only: the body must reach the signature check byte for byte, unparsed.
     body: {
