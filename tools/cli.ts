@@ -1,7 +1,8 @@
-// `npm run tools [temporal|test-server|stripe-mock|all]`: provisions the tools and prints
+// `npm run tools [temporal|test-server|stripe-mock|chromium|all]`: provisions the tools and prints
 // `name<TAB>path` per tool on stdout (progress goes to stderr), so scripts can do
 //   TEMPORAL=$(npm run -s tools temporal | cut -f2)
 import { ToolUnavailableError } from './common';
+import { ensureChromium } from './chromium';
 import { ensureStripeMock } from './stripe-mock';
 import { ensureTemporalCli } from './temporal-cli';
 import { ensureTestServer } from './test-server';
@@ -10,6 +11,7 @@ const TOOLS: Record<string, () => Promise<string>> = {
   temporal: ensureTemporalCli,
   'test-server': ensureTestServer,
   'stripe-mock': ensureStripeMock,
+  chromium: ensureChromium,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -17,7 +19,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const unknown = requested.filter((name) => !(name in TOOLS));
   if (unknown.length > 0) {
     process.stderr.write(
-      `unknown tool: ${unknown.join(', ')}\nusage: npm run tools [temporal|test-server|stripe-mock|all]\n`,
+      `unknown tool: ${unknown.join(', ')}\nusage: npm run tools [temporal|test-server|stripe-mock|chromium|all]\n`,
     );
     return 2;
   }

@@ -4,3 +4,4 @@ export { cacheDir, ToolUnavailableError } from './common';
 export { devServerExecutable, ensureTemporalCli, TEMPORAL_CLI_VERSION } from './temporal-cli';
 export { ensureStripeMock } from './stripe-mock';
 export { ensureTestServer, testServerExecutable, TEST_SERVER_VERSION } from './test-server';
+export { CHROMIUM_HELP, ensureChromium, findChromium } from './chromium';
