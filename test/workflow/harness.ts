@@ -13,6 +13,7 @@ import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { createTestWorker, createTimeSkippingEnv } from '../helpers/temporal';
 import { stateQuery, subscriptionWorkflowId } from '../../workflows/definitions';
+import type { StripePlatform } from '../../collection/stripe/client';
 
 export interface Harness {
   db: TestDb;
@@ -32,6 +33,8 @@ let current: Harness | null = null;
 export interface HarnessOptions {
   sweep?: boolean;
   stripeConfigured?: boolean;
+  /** The API's Stripe platform (e.g. on stripe-mock), for tests that POST Stripe events. */
+  stripe?: StripePlatform;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -39,7 +42,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const env = await createTimeSkippingEnv();
   const worker = await createTestWorker(env, db.sql, undefined, options);
   const running = worker.run();
-  const api = await createTestApi(db.sql, env.client);
+  const api = await createTestApi(db.sql, env.client, { stripe: options.stripe ?? null });
   return (current = {
     db,
     env,
