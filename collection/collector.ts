@@ -36,6 +36,8 @@ export interface CollectionRequest {
   graceEndsAt: Date | null;
   /** Which claim this is (1 the first time); a retry presents the same request again. */
   attempt: number;
+  /** When it was queued for collection (a retry much later may outlive a provider's keys). */
+  queuedAt: Date;
 }
 
 /** What a collector answers once the request is handed over. */

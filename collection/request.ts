@@ -32,5 +32,6 @@ export async function loadCollectionRequest(
     dueAt: row.dueAt,
     graceEndsAt: row.graceEndsAt,
     attempt: claim.attempt,
+    queuedAt: claim.queuedAt,
   };
 }

@@ -16,6 +16,8 @@ export interface ClaimedCollection {
   billingMode: BillingMode;
   /** This claim's number (1 for the first): recording checks it, so a stale claim records nothing. */
   attempt: number;
+  /** When the row was queued: a retry long after it may find an outside system has forgotten keys. */
+  queuedAt: Date;
 }
 
 export interface CollectionRow {
@@ -82,7 +84,7 @@ export async function claimDueCollections(
       order by next_attempt_at, request_id limit ${o.limit}
       for update skip locked)
     returning o.request_id as "requestId", o.agency_id as "agencyId", o.client_id as "clientId",
-      o.billing_mode as "billingMode", o.attempts as attempt`;
+      o.billing_mode as "billingMode", o.attempts as attempt, o.created_at as "queuedAt"`;
 }
 
 /** The row is still held by this claim: nobody reclaimed it after its lease ran out. */

@@ -21,6 +21,7 @@ import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import { testStripePlatform } from '../helpers/stripe';
 import { customerCreationKey } from '../../services/stripe-customers';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
+import { getRequestInvoiceId } from '../../db/queries/request-stripe';
 
 let db: TestDb;
 let api: TestApi;
@@ -360,5 +361,111 @@ describe('the Stripe collector', () => {
       path: '/v1/invoices',
       params: { customer: stored!.customerId, collection_method: 'send_invoice' },
     });
+  });
+});
+
+describe('the Stripe collector after Stripe forgot its keys (24 h)', () => {
+  /** The row due again as a retry (its first claim spent) queued `hours` ago. */
+  const queuedAgo = (requestId: string, hours: number) => db.sql`
+    update collection_outbox set status = 'pending', next_attempt_at = now(),
+      attempts = greatest(attempts, 1), created_at = now() - make_interval(hours => ${hours})
+    where request_id = ${requestId}`;
+
+  it('a retry queued more than 23 h ago resumes the recorded invoice instead of creating another', async () => {
+    const a = await agencyWithAccount();
+    const { clientId, customerId } = await stripeClient(a, 'charge_automatically');
+    const requestId = await issueCycle(a.agencyId, clientId);
+    expect((await present()).presented).toBe(1);
+    const invoiceId = recorder.take()[1]!.params['invoice']!;
+    expect(await getRequestInvoiceId(db.sql, requestId)).toBe(invoiceId);
+
+    // Within the keys' lifetime a retry sends the same calls (see above); 25 h later it looks first.
+    await queuedAgo(requestId, 25);
+    expect((await present()).presented).toBe(1);
+    const calls = recorder.take();
+    const read = (path: string) => ({
+      method: 'GET',
+      path,
+      account: a.accountId,
+      idempotencyKey: null,
+      params: expect.any(Object),
+    });
+    // stripe-mock's invoice is always a draft with no Tally lines: every item goes on it, then
+    // finalize and pay (a real resumed invoice past draft skips them; one paid is not paid again).
+    const expected = expectedCalls(
+      requestId,
+      a,
+      customerId,
+      { collection_method: 'charge_automatically' },
+      true,
+    ).slice(1);
+    expect(calls).toEqual([
+      read(`/v1/invoices/${invoiceId}`),
+      read(`/v1/invoices/${invoiceId}/lines`),
+      ...expected,
+    ]);
+    expect(calls.filter((c) => c.method === 'POST' && c.path === '/v1/invoices')).toEqual([]);
+    expect(
+      calls.filter((c) => c.params['invoice']).every((c) => c.params['invoice'] === invoiceId),
+    ).toBe(true);
+  });
+
+  it('with no invoice recorded (a crash between create and record), it searches the account by request id before creating', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'send_invoice');
+    const requestId = await issueCycle(a.agencyId, clientId);
+    await queuedAgo(requestId, 30);
+    expect((await present()).presented).toBe(1);
+    const calls = recorder.take();
+    expect(calls[0]).toEqual({
+      method: 'GET',
+      path: '/v1/invoices/search',
+      account: a.accountId,
+      idempotencyKey: null,
+      params: { query: `metadata['tally_request_id']:'${requestId}'`, limit: '10' },
+    });
+    // stripe-mock's search answers an invoice of no request of ours: so it creates, same key.
+    expect(calls[1]).toMatchObject({
+      method: 'POST',
+      path: '/v1/invoices',
+      account: a.accountId,
+      idempotencyKey: collectionKey(requestId, 'invoice'),
+    });
+  });
+
+  it('a first claim, or a retry within 23 h, looks nothing up', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'send_invoice');
+    const requestId = await issueCycle(a.agencyId, clientId);
+    await queuedAgo(requestId, 22);
+    expect((await present()).presented).toBe(1);
+    expect(recorder.take()[0]).toMatchObject({ method: 'POST', path: '/v1/invoices' });
+  });
+
+  it('a request settled while it was being presented is not charged', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'charge_automatically');
+    const racing = testStripePlatform({ flatFeeBps: 250 });
+    const finalize = racing.platform.stripe.invoices.finalizeInvoice.bind(
+      racing.platform.stripe.invoices,
+    );
+    let requestId = '';
+    // The agency marks it paid (or invoice.paid lands) between finalize and pay.
+    racing.platform.stripe.invoices.finalizeInvoice = (async (
+      ...args: Parameters<typeof finalize>
+    ) => {
+      const answer = await finalize(...args);
+      await db.sql`update payment_requests set status = 'paid', paid_at = now() where id = ${requestId}`;
+      return answer;
+    }) as typeof finalize;
+    const collectors = collectorsFor(db.sql, {
+      platform: racing.platform,
+      platformRateMinorPerMinute: '15',
+    });
+    requestId = await issueCycle(a.agencyId, clientId);
+    expect((await presentDueRequests({ sql: db.sql, collectors, now: soon() })).presented).toBe(1);
+    const paths = racing.recorder.take().map((c) => c.path);
+    expect(paths.some((p) => p.endsWith('/finalize'))).toBe(true);
+    expect(paths.filter((p) => p.endsWith('/pay'))).toEqual([]);
   });
 });
