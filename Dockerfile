@@ -7,6 +7,8 @@ ENV NODE_ENV=production
 # Dependencies first, so a code change does not reinstall them. tsx is a runtime dependency: the
 # services run the TypeScript sources as they are, like `npm run api` and `npm run worker` do.
 COPY package.json package-lock.json ./
+# patch-package applies patches/ at install (a guard in postgres.js; see patches/README.md).
+COPY patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY . .

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { HTTPException } from 'hono/http-exception';
+import { isDatabaseUnreachable } from '../db/client';
 import { isTemporalUnreachable } from '../temporal/connection';
 import type { ApiDeps } from './context';
 import { registerDocs } from './docs';
@@ -54,6 +55,13 @@ export function createApp(deps: ApiDeps) {
       deps.log.warn({ requestId, err }, 'workflow service unavailable');
       return c.json(
         errorBody('unavailable', 'the workflow service did not answer; try again', requestId),
+        503,
+      );
+    }
+    if (isDatabaseUnreachable(err)) {
+      deps.log.warn({ requestId, err }, 'database unavailable');
+      return c.json(
+        errorBody('unavailable', 'the database did not answer; try again', requestId),
         503,
       );
     }

@@ -11,6 +11,8 @@ import { commandOf, isAlive, waitForExit } from './processes';
 export interface DevPostgres {
   url: string;
   pid: number;
+  /** Resolves with a reason once the postmaster is gone, for whatever cause (polled). */
+  exited: Promise<string>;
   stop(): Promise<void>;
   /** For a forced exit: immediate shutdown (crash recovery replays the WAL on the next start). */
   kill(): void;
@@ -65,6 +67,8 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
+const EXIT_POLL_MS = 500;
+
 export async function startDevPostgres(dir: string, port: number): Promise<DevPostgres> {
   let db: Awaited<ReturnType<typeof startEmbeddedPostgres>>;
   try {
@@ -82,10 +86,23 @@ export async function startDevPostgres(dir: string, port: number): Promise<DevPo
     await db.stop();
     throw new Error(`embedded Postgres started but wrote no ${join(dir, 'postmaster.pid')}`);
   }
+  let stopping = false;
+  // Not our child when it runs as the postgres user, so its exit is seen by polling the pid.
+  const exited = new Promise<string>((resolveExit) => {
+    const timer = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(timer);
+      resolveExit(stopping ? 'stopped' : `postmaster ${pid} is gone`);
+    }, EXIT_POLL_MS);
+    timer.unref();
+  });
   return {
     url: db.url,
     pid,
+    exited,
     async stop() {
+      stopping = true;
+      if (!isAlive(pid)) return;
       // db.stop() waits for an 'exit' event that never comes if Postgres already stopped, so
       // also watch the pid itself.
       await Promise.race([db.stop(), shutDown(pid)]);

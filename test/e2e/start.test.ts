@@ -317,4 +317,70 @@ describe('npm start', () => {
     expect(await pressCtrlC(stack), stack.output()).toBe(true);
     expect(tree.filter(isAlive)).toEqual([]);
   }, 180_000);
+  it('restarts a killed Temporal dev server and Postgres from their data; 503 meanwhile', async () => {
+    expect(made.subscriptionId, 'needs the first test').not.toBe('');
+    const stack = startStack();
+    await waitForReady(stack);
+    const runState = () =>
+      JSON.parse(readFileSync(join(dataDir, 'start.json'), 'utf8')) as {
+        temporal: number;
+        postgres: number;
+      };
+    const before = runState();
+
+    // Postgres dies: the API says 503 "unavailable" (never 500), then recovers by itself.
+    kill(before.postgres, 'SIGKILL');
+    const down = await waitFor(async () => {
+      const res = await api('GET', `/v1/plans/${made.planId}`, made.agencyKey);
+      return res.status === 200 ? undefined : res;
+    }, 'an answer while Postgres is down');
+    expect(down.status).toBe(503);
+    expect(down.body.error.code).toBe('unavailable');
+    await waitFor(
+      async () => (/Postgres restarted/.test(stack.output()) ? true : undefined),
+      'the Postgres restart in the log',
+      60_000,
+    );
+    const plan = await waitFor(async () => {
+      const res = await api('GET', `/v1/plans/${made.planId}`, made.agencyKey);
+      return res.status === 200 ? res : undefined;
+    }, 'the API back after the Postgres restart');
+    expect(plan.body.id).toBe(made.planId);
+    expect(runState().postgres).not.toBe(before.postgres);
+
+    // The dev server dies (its whole group): restarted from its SQLite file, the workflow is
+    // still there, and the in-process worker serves it again (a query answers).
+    process.kill(-before.temporal, 'SIGKILL');
+    await waitFor(
+      async () => (/the Temporal dev server restarted/.test(stack.output()) ? true : undefined),
+      'the dev server restart in the log',
+      90_000,
+    );
+    expect(stack.output()).toMatch(
+      /the Temporal dev server stopped on its own \(killed by SIGKILL/,
+    );
+    expect(runState().temporal).not.toBe(before.temporal);
+    const temporal = await temporalClient();
+    const handle = temporal.workflow.getHandle(subscriptionWorkflowId(made.subscriptionId));
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const view = await waitFor(
+      async () => {
+        const res = await api(
+          'GET',
+          `/v1/subscriptions/${made.subscriptionId}?live=true`,
+          made.agencyKey,
+        );
+        return res.status === 200 ? res : undefined;
+      },
+      'the workflow answering a query after the dev server restart',
+      90_000,
+    );
+    expect(view.body.live.status).toBe('active');
+    await temporal.connection.close();
+    expect(stack.child.exitCode, stack.output()).toBeNull();
+
+    const tree = descendants(stack.child.pid!);
+    expect(await pressCtrlC(stack), stack.output()).toBe(true);
+    expect(tree.filter(isAlive)).toEqual([]);
+  }, 300_000);
 });
