@@ -8,7 +8,7 @@
  * test/workflow/stripe-invoice-outcomes.test.ts covers the workflow path.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveStripeAccount } from '../../db/queries/stripe';
+import { getStripeEvent, saveStripeAccount } from '../../db/queries/stripe';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
 import { recordRequestInvoice } from '../../db/queries/request-stripe';
 import { decideInvoiceOutcome } from '../../services/stripe-invoice-events';
@@ -309,6 +309,23 @@ describe('invoice events never move a request backwards', () => {
   });
 });
 
+describe('the payment request’s Stripe invoice in the API document', () => {
+  it('is documented on PaymentRequest (id, number, hosted page, PDF; null outside stripe mode)', async () => {
+    const doc: any = await (await api.app.request('/openapi.json')).json();
+    const schemas = doc.components.schemas;
+    expect(schemas.PaymentRequest.properties.stripeInvoice).toBeDefined();
+    expect(schemas.PaymentRequest.required).toContain('stripeInvoice');
+    expect(Object.keys(schemas.PaymentRequestStripeInvoice.properties).sort()).toEqual([
+      'hostedInvoiceUrl',
+      'id',
+      'invoicePdf',
+      'number',
+    ]);
+    const p = await presentedRequest({ recordInvoice: false });
+    expect((await request(p)).stripeInvoice).toBeNull();
+  });
+});
+
 describe('invoice events: routing', () => {
   it('an unknown account: 200, logged, nothing changed; another agency’s request is never touched', async () => {
     const p = await presentedRequest();
@@ -322,6 +339,25 @@ describe('invoice events: routing', () => {
     expect((await deliver(foreign)).status).toBe(200);
     expect((await request(p)).status).toBe('pending');
     expect((await request(other)).status).toBe('pending');
+  });
+
+  it('Stripe unreachable for the re-read: 503 and nothing stored, so Stripe’s redelivery is handled', async () => {
+    const p = await presentedRequest();
+    const down = await createTestApi(db.sql, temporal, {
+      stripe: testStripePlatform({ apiBase: 'http://127.0.0.1:1' }).platform,
+    });
+    const body = invoiceEvent(p, 'invoice.payment_failed');
+    const res = await down.app.request('/stripe/webhooks', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(body) },
+      body,
+    });
+    expect(res.status).toBe(503);
+    expect((await request(p)).status).toBe('pending');
+    expect(await getStripeEvent(db.sql, JSON.parse(body).id)).toBeNull();
+    // Redelivered once Stripe answers: handled.
+    expect((await deliver(body)).body.outcome).toBe('processed');
+    expect((await request(p)).status).toBe('failed');
   });
 
   it('a bad or stale signature on an invoice event: 400 and nothing recorded', async () => {
