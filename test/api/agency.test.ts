@@ -1,8 +1,7 @@
 /** Agency bootstrap (admin key) and self-service settings. */
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { createLogger } from '../../lib/logger';
-import { ADMIN_KEY, useTestApi } from '../helpers/api';
+import { ADMIN_KEY, useTestApi, testApiDeps } from '../helpers/api';
 
 const { db, api, temporal } = useTestApi();
 
@@ -54,14 +53,7 @@ describe('POST /v1/agencies (platform admin key)', () => {
   });
 
   it('is off (403, pointing at the CLI) when no admin key is configured', async () => {
-    const app = createApp({
-      sql: db.sql,
-      temporal,
-      log: createLogger('silent'),
-      platformRateMinorPerMinute: '15',
-      adminKey: undefined,
-      stripe: null,
-    });
+    const app = createApp(testApiDeps(db.sql, temporal));
     const res = await app.request('/v1/agencies', {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },

@@ -5,7 +5,7 @@ import { createApp } from '../../api/app';
 import { KeyCache } from '../../api/middleware/key-cache';
 import { hashKey, insertApiKey, revokeApiKey } from '../../db/queries/agencies';
 import { createLogger } from '../../lib/logger';
-import { useTestApi } from '../helpers/api';
+import { useTestApi, testApiDeps } from '../helpers/api';
 
 const { db, api, temporal } = useTestApi();
 
@@ -109,14 +109,7 @@ describe('POST /v1/api-keys/{id}/revoke', () => {
 describe('revocation reaches every API process', () => {
   it('another process (its own key cache) refuses the key within a notification, not a TTL', async () => {
     const created = await api.call('POST', '/v1/api-keys', { kind: 'agency' });
-    const secondProcess = createApp({
-      sql: db.sql,
-      temporal,
-      log: createLogger('silent'),
-      platformRateMinorPerMinute: '15',
-      adminKey: undefined,
-      stripe: null,
-    });
+    const secondProcess = createApp(testApiDeps(db.sql, temporal));
     const get = () =>
       secondProcess.request('/v1/agency', {
         headers: { authorization: `Bearer ${created.body.key}` },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
 import { createSql, type Sql } from '../../db/client';
-import { createLogger } from '../../lib/logger';
+import { testApiDeps } from '../helpers/api';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 import { createTimeSkippingEnv } from '../helpers/temporal';
@@ -30,14 +30,7 @@ afterAll(async () => {
 });
 
 async function health(sql: Sql, temporal: typeof unreachable) {
-  const app = createApp({
-    sql,
-    temporal,
-    log: createLogger('silent'),
-    platformRateMinorPerMinute: '15',
-    adminKey: undefined,
-    stripe: null,
-  });
+  const app = createApp(testApiDeps(sql, temporal));
   const res = await app.request('/health');
   return { status: res.status, body: await res.json() };
 }

@@ -9,7 +9,7 @@ import { startServer } from '../../api/server';
 import { createAgency } from '../../db/queries/agencies';
 import { insertClient } from '../../db/queries/clients';
 import { newId } from '../../lib/ids';
-import { createLogger } from '../../lib/logger';
+import { testApiDeps } from '../helpers/api';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 
@@ -22,19 +22,9 @@ const temporal = unreachableTemporalClient();
 
 beforeAll(async () => {
   db = await createTestDb();
-  const started = await startServer(
-    {
-      sql: db.sql,
-      temporal,
-      log: createLogger('silent'),
-      platformRateMinorPerMinute: '15',
-      adminKey: undefined,
-      stripe: null,
-    },
-    0,
-    '127.0.0.1',
-    { usageDispatch: 'paused' },
-  );
+  const started = await startServer(testApiDeps(db.sql, temporal), 0, '127.0.0.1', {
+    usageDispatch: 'paused',
+  });
   server = started.server;
   base = `http://127.0.0.1:${started.port}`;
   const { agency, apiKey } = await createAgency(db.sql, { name: 'Wire Agency', webhookUrl: null });

@@ -4,11 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'hono';
-import { ADMIN_KEY, useTestApi } from '../helpers/api';
+import { ADMIN_KEY, useTestApi, testApiDeps } from '../helpers/api';
 import { newApp } from '../../api/hono';
 import { idempotency } from '../../api/middleware/idempotency';
 import type { ApiDeps } from '../../api/context';
-import { createLogger } from '../../lib/logger';
 import { claimIdempotencyKey, storeIdempotentResponse } from '../../db/queries/idempotency';
 
 const { db, api, temporal } = useTestApi();
@@ -306,14 +305,7 @@ describe('expiry', () => {
 
 describe('the idempotency middleware on its own', () => {
   it('does not keep a 5xx answer, so the retry executes', async () => {
-    const deps: ApiDeps = {
-      sql: db.sql,
-      temporal,
-      log: createLogger('silent'),
-      platformRateMinorPerMinute: '15',
-      adminKey: undefined,
-      stripe: null,
-    };
+    const deps: ApiDeps = testApiDeps(db.sql, temporal);
     let executions = 0;
     const app = newApp();
     app.use('*', async (c: Context, next) => {

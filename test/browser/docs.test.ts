@@ -6,8 +6,8 @@ import type { ServerType } from '@hono/node-server';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../api/server';
-import { createLogger } from '../../lib/logger';
 import { launchBrowser, offlineContext, screenshot } from '../helpers/browser';
+import { testApiDeps } from '../helpers/api';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { unreachableTemporalClient } from '../helpers/lazy-temporal';
 
@@ -19,19 +19,9 @@ const temporal = unreachableTemporalClient();
 
 beforeAll(async () => {
   db = await createTestDb();
-  const started = await startServer(
-    {
-      sql: db.sql,
-      temporal,
-      log: createLogger('silent'),
-      platformRateMinorPerMinute: '15',
-      adminKey: undefined,
-      stripe: null,
-    },
-    0,
-    '127.0.0.1',
-    { usageDispatch: 'paused' },
-  );
+  const started = await startServer(testApiDeps(db.sql, temporal), 0, '127.0.0.1', {
+    usageDispatch: 'paused',
+  });
   server = started.server;
   origin = `http://127.0.0.1:${started.port}`;
   browser = await launchBrowser();

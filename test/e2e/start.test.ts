@@ -337,7 +337,7 @@ describe('npm start', () => {
     expect(down.status).toBe(503);
     expect(down.body.error.code).toBe('unavailable');
     await waitFor(
-      async () => (/Postgres restarted/.test(stack.output()) ? true : undefined),
+      async () => (/\[start\] Postgres restarted/.test(stack.output()) ? true : undefined),
       'the Postgres restart in the log',
       60_000,
     );
@@ -352,12 +352,13 @@ describe('npm start', () => {
     // still there, and the in-process worker serves it again (a query answers).
     process.kill(-before.temporal, 'SIGKILL');
     await waitFor(
-      async () => (/the Temporal dev server restarted/.test(stack.output()) ? true : undefined),
+      async () =>
+        /\[start\] Temporal dev server restarted/.test(stack.output()) ? true : undefined,
       'the dev server restart in the log',
       90_000,
     );
     expect(stack.output()).toMatch(
-      /the Temporal dev server stopped on its own \(killed by SIGKILL/,
+      /\[start\] Temporal dev server stopped on its own \(killed by SIGKILL/,
     );
     expect(runState().temporal).not.toBe(before.temporal);
     const temporal = await temporalClient();

@@ -6,32 +6,25 @@
  * runs out: every step with the same idempotency key (so Stripe, which answers a repeated key
  * with its first answer, charges once), and the invoice.paid that follows records one payment.
  */
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { collectionKey } from '../../collection/idempotency';
 import { saveStripeCustomer, setClientCard } from '../../db/queries/client-stripe';
 import { getCollection } from '../../db/queries/collection';
 import { insertPaymentRequest } from '../../db/queries/payment-requests';
 import { saveStripeAccount } from '../../db/queries/stripe';
-import { getFreePort } from '../../lib/ports';
-import { startDevServer, type DevServer } from '../../scripts/lib/dev-server';
 import { createTestApi, type TestApi } from '../helpers/api';
 import { newRequest } from '../helpers/collection';
 import { createTestDb, type TestDb } from '../helpers/db';
+import { startTestProcesses, waitUntil, type TestProcesses } from '../helpers/processes';
 import {
   TEST_WEBHOOK_SECRET,
   signStripePayload,
   stripeEventBody,
   testStripePlatform,
 } from '../helpers/stripe';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface ProxiedCall {
   method: string;
@@ -41,14 +34,12 @@ interface ProxiedCall {
 }
 
 let db: TestDb;
-let dir: string;
-let temporal: DevServer;
+let processes: TestProcesses;
 let connection: Connection;
 let api: TestApi;
 let proxy: Server;
 let proxyUrl: string;
 const calls: ProxiedCall[] = [];
-const workers: ChildProcess[] = [];
 /** Called when a pay call's answer is back from stripe-mock; true: drop it (the worker died). */
 let onPayAnswered: () => boolean = () => false;
 
@@ -94,47 +85,21 @@ function startProxy(target: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      TEMPORAL_ADDRESS: temporal.address,
-      LOG_LEVEL: 'info',
-      STRIPE_SECRET_KEY: 'sk_test_tally',
-      STRIPE_CONNECT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      STRIPE_CONNECT_RETURN_URL: 'https://agency.example/stripe/return',
-      STRIPE_CONNECT_REFRESH_URL: 'https://agency.example/stripe/refresh',
-      STRIPE_API_BASE: proxyUrl,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('worker running')) resolve(child);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`worker exited (${code}) before running:\n${err}`)),
-    );
+function startWorker() {
+  return processes.startWorker({
+    DATABASE_URL: db.url,
+    STRIPE_SECRET_KEY: 'sk_test_tally',
+    STRIPE_CONNECT_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_CONNECT_RETURN_URL: 'https://agency.example/stripe/return',
+    STRIPE_CONNECT_REFRESH_URL: 'https://agency.example/stripe/refresh',
+    STRIPE_API_BASE: proxyUrl,
   });
 }
 
 beforeAll(async () => {
   db = await createTestDb();
-  dir = await mkdtemp(join(tmpdir(), 'tally-pay-crash-'));
-  temporal = await startDevServer({
-    dataDir: dir,
-    port: await getFreePort(),
-    uiPort: await getFreePort(),
-    namespace: 'default',
-    signal: new AbortController().signal,
-    installRuntime: async () => {},
-  });
-  connection = await Connection.connect({ address: temporal.address });
+  processes = await startTestProcesses('pay-crash');
+  connection = await Connection.connect({ address: processes.temporal.address });
   api = await createTestApi(db.sql, new Client({ connection, namespace: 'default' }), {
     stripe: testStripePlatform().platform,
   });
@@ -145,12 +110,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await new Promise((r) => proxy?.close(r));
   await connection?.close();
-  await temporal?.stop();
+  await processes?.stopAll();
   await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('worker crash between the pay call and its record', () => {
@@ -264,16 +227,3 @@ describe('worker crash between the pay call and its record', () => {
     expect((await api.call('GET', `/v1/payment-requests/${request.id}`)).body.status).toBe('paid');
   }, 240_000);
 });
-
-async function waitUntil(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -6,52 +6,18 @@
  * dead worker left unfinished.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { getFreePort } from '../../lib/ports';
-import { startDevServer, type DevServer } from '../../scripts/lib/dev-server';
 import { createTestDb, type TestDb } from '../helpers/db';
 import { createTestApi, type TestApi } from '../helpers/api';
+import { startTestProcesses, waitUntil, type TestProcesses } from '../helpers/processes';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const N = 60;
 const DAY = 86_400_000;
 
 let db: TestDb;
-let dir: string;
-let temporal: DevServer;
+let processes: TestProcesses;
 let connection: Connection;
 let api: TestApi;
-const workers: ChildProcess[] = [];
-
-/** Starts `worker/main.ts` as a child process; resolves once it says it is running. */
-function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      TEMPORAL_ADDRESS: temporal.address,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  workers.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('worker running')) resolve(child);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`worker exited (${code}) before running:\n${err}`)),
-    );
-  });
-}
 
 const countRequests = async (period: number) =>
   (
@@ -61,26 +27,18 @@ const countRequests = async (period: number) =>
 
 beforeAll(async () => {
   db = await createTestDb();
-  dir = await mkdtemp(join(tmpdir(), 'tally-crash-'));
-  temporal = await startDevServer({
-    dataDir: dir,
-    port: await getFreePort(),
-    uiPort: await getFreePort(),
-    namespace: 'default',
-    signal: new AbortController().signal,
-    installRuntime: async () => {},
-  });
-  connection = await Connection.connect({ address: temporal.address });
+  processes = await startTestProcesses('crash');
+  connection = await Connection.connect({ address: processes.temporal.address });
   api = await createTestApi(db.sql, new Client({ connection, namespace: 'default' }));
 }, 120_000);
 
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
   await connection?.close();
-  await temporal?.stop();
+  await processes?.stopAll();
   await db?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+const startWorker = () => processes.startWorker({ DATABASE_URL: db.url });
 
 describe('worker crash during a renewal', () => {
   it('SIGKILL mid-renewal, restart: every period has exactly one request', async () => {
@@ -140,16 +98,3 @@ describe('worker crash during a renewal', () => {
     );
   }, 240_000);
 });
-
-async function waitUntil(
-  check: () => Promise<boolean>,
-  what: string,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/context';
 import type { StripePlatform } from '../../collection/stripe/client';
 import type { Sql } from '../../db/client';
 import { createAgency, insertApiKey } from '../../db/queries/agencies';
@@ -10,6 +11,22 @@ import { createTestDb, type TestDb } from './db';
 import { unreachableTemporalClient } from './lazy-temporal';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+/**
+ * The API's dependencies as the tests run it: silent log, platform rate 15, no admin key, no
+ * Stripe, unless `o` says otherwise.
+ */
+export function testApiDeps(sql: Sql, temporal: Client, o: Partial<ApiDeps> = {}): ApiDeps {
+  return {
+    sql,
+    temporal,
+    log: createLogger('silent'),
+    platformRateMinorPerMinute: '15',
+    adminKey: undefined,
+    stripe: null,
+    ...o,
+  };
+}
 
 export interface TestApi {
   app: ReturnType<typeof createApp>;
@@ -32,14 +49,14 @@ export async function createTestApi(
   temporal: Client,
   options: { platformRate?: string; stripe?: StripePlatform | null } = {},
 ): Promise<TestApi> {
-  const app = createApp({
-    sql,
-    temporal,
-    log: createLogger(process.env.TEST_LOG ?? 'silent'),
-    platformRateMinorPerMinute: options.platformRate ?? '15',
-    adminKey: ADMIN_KEY,
-    stripe: options.stripe ?? null,
-  });
+  const app = createApp(
+    testApiDeps(sql, temporal, {
+      log: createLogger(process.env.TEST_LOG ?? 'silent'),
+      platformRateMinorPerMinute: options.platformRate ?? '15',
+      adminKey: ADMIN_KEY,
+      stripe: options.stripe ?? null,
+    }),
+  );
   const newAgency = async (name = 'Acme Voice Agency') => {
     const { agency, apiKey } = await createAgency(sql, { name, webhookUrl: null });
     const ingest = await insertApiKey(sql, agency.id, 'ingest', 'ingestor');

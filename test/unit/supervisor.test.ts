@@ -17,7 +17,7 @@ class Fake {
   }
 }
 
-function harness(options: { failStarts?: number; maxRestarts?: number } = {}) {
+function harness(options: { failStarts?: number; maxRestarts?: number; defaults?: boolean } = {}) {
   const lines: string[] = [];
   const gaveUp: string[] = [];
   const restarted: Fake[] = [];
@@ -36,9 +36,9 @@ function harness(options: { failStarts?: number; maxRestarts?: number } = {}) {
     say: (l) => lines.push(l),
     restarted: (f) => void restarted.push(f),
     gaveUp: (why) => void gaveUp.push(why),
-    backoffMs: [5, 10, 20],
-    maxRestarts: options.maxRestarts ?? 3,
-    windowMs: 60_000,
+    ...(options.defaults
+      ? { backoffMs: [0] }
+      : { backoffMs: [5, 10, 20], maxRestarts: options.maxRestarts ?? 3, windowMs: 60_000 }),
   });
   return { first, supervision, lines, gaveUp, restarted };
 }
@@ -95,5 +95,42 @@ describe('supervise', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(h.restarted).toEqual([]);
     expect(h.lines).toEqual([]);
+  });
+
+  it('by default allows 5 restarts in 120 s and gives up at the 6th death', async () => {
+    const h = harness({ defaults: true });
+    let current = h.first;
+    for (let i = 1; i <= 5; i++) {
+      current.kill();
+      await until(() => h.restarted.length === i);
+      current = h.restarted[i - 1]!;
+    }
+    expect(h.lines).toContain(
+      'Thing stopped on its own (killed by SIGKILL); restarting in 0 s (5 of at most 5 restarts in 120 s)',
+    );
+    current.kill();
+    await h.supervision.ended;
+    expect(h.gaveUp).toEqual(['Thing ended 6 times within 120 s (last: killed by SIGKILL)']);
+  });
+
+  it('by default waits 0.5 s before the first restart', async () => {
+    const lines: string[] = [];
+    const first = new Fake();
+    const restartedAt: number[] = [];
+    const supervision = supervise(first, {
+      name: 'Thing',
+      start: async () => new Fake(),
+      exited: (f) => f.exited,
+      stop: async () => {},
+      say: (l) => lines.push(l),
+      restarted: () => void restartedAt.push(Date.now()),
+      gaveUp: () => {},
+    });
+    const killedAt = Date.now();
+    first.kill();
+    await until(() => restartedAt.length === 1);
+    expect(lines[0]).toMatch(/restarting in 0.5 s \(1 of at most 5 restarts in 120 s\)$/);
+    expect(restartedAt[0]! - killedAt).toBeGreaterThanOrEqual(490);
+    await supervision.stop();
   });
 });
