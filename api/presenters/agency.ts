@@ -7,6 +7,17 @@ export const WebhookUrl = z
   .max(2000)
   .openapi({ example: 'https://agency.example/tally-webhooks' });
 
+/** Days from a failed Stripe charge to each retry: 1 to 10 retries, each 1 to 60 days later. */
+export const StripeRetryDays = z
+  .array(z.number().int().min(1).max(60))
+  .min(1)
+  .max(10)
+  .openapi({
+    example: [3, 5, 7],
+    description:
+      'Days between a failed Stripe auto-charge and each retry: the first retry this many days after the failure, each next one that many days after the one before (default 3, 5, 7)',
+  });
+
 /** The agency without its secrets, timestamps as ISO strings. */
 export function presentAgency(a: AgencyRow) {
   return {
@@ -15,6 +26,7 @@ export function presentAgency(a: AgencyRow) {
     name: a.name,
     webhookUrl: a.webhookUrl,
     failedPaymentAction: a.failedPaymentAction,
+    stripeRetryDays: a.stripeRetryDays,
     stripeAccountId: a.stripeAccountId,
     createdAt: a.createdAt.toISOString(),
     updatedAt: a.updatedAt.toISOString(),

@@ -54,6 +54,14 @@ export const PaymentRequestSchema = z
       description:
         'The Stripe invoice on the agency\u2019s connected account that presents this request (stripe mode); null otherwise. Number and URLs are null until Stripe finalizes it.',
     }),
+    lastFailureReason: z.string().nullable().openapi({
+      description:
+        'Why the last charge of this request failed (stripe mode: the card’s decline message); null when none failed',
+    }),
+    nextRetryAt: Timestamp.nullable().openapi({
+      description:
+        'When the engine charges the card again (Stripe retries); null when no retry is planned (none failed, paid, or every retry failed)',
+    }),
     lines: z.array(LineSchema).optional(),
   })
   .openapi('PaymentRequest');
@@ -88,6 +96,8 @@ export function presentPaymentRequest(r: PaymentRequestRow, lines?: PaymentReque
           invoicePdf: r.stripeInvoicePdf,
         }
       : null,
+    lastFailureReason: r.lastFailureReason,
+    nextRetryAt: iso(r.nextRetryAt),
     ...(lines
       ? {
           lines: lines.map((l) => ({

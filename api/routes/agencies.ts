@@ -10,7 +10,7 @@ import { idempotency, markSecret } from '../middleware/idempotency';
 import { commonErrorResponses } from '../errors';
 import { newApp } from '../hono';
 import { jsonBody, jsonResponse, Timestamp } from '../schemas';
-import { presentAgency, WebhookUrl } from '../presenters/agency';
+import { presentAgency, StripeRetryDays, WebhookUrl } from '../presenters/agency';
 
 export const ADMIN_SECURITY_SCHEME = 'adminKey';
 
@@ -27,6 +27,7 @@ const CreatedAgencySchema = z
       name: z.string(),
       webhookUrl: z.string().nullable(),
       failedPaymentAction: z.enum(['block', 'cancel']),
+      stripeRetryDays: StripeRetryDays,
       stripeAccountId: z.string().nullable(),
       createdAt: Timestamp,
       updatedAt: Timestamp,

@@ -7,7 +7,7 @@ import { getAgency, updateAgency } from '../../db/queries/agencies';
 import { commonErrorResponses } from '../errors';
 import { notFound } from '../../lib/errors';
 import { newApp } from '../hono';
-import { presentAgency, WebhookUrl } from '../presenters/agency';
+import { presentAgency, StripeRetryDays, WebhookUrl } from '../presenters/agency';
 import { jsonBody, jsonResponse, Timestamp } from '../schemas';
 
 const AgencySchema = z
@@ -20,6 +20,7 @@ const AgencySchema = z
       description:
         'When every Stripe retry failed: `block` after the grace period, or `cancel` the subscription',
     }),
+    stripeRetryDays: StripeRetryDays,
     stripeAccountId: z.string().nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -31,6 +32,7 @@ const UpdateAgencySchema = z
     name: z.string().trim().min(1).max(200),
     webhookUrl: WebhookUrl.nullable(),
     failedPaymentAction: z.enum(['block', 'cancel']),
+    stripeRetryDays: StripeRetryDays,
   })
   .partial()
   .strict();
@@ -60,7 +62,7 @@ export function agencyRoutes() {
       method: 'patch',
       path: '/agency',
       tags,
-      summary: 'Update the agency: name, webhook URL, failed payment action',
+      summary: 'Update the agency: name, webhook URL, failed payment action, Stripe retry days',
       request: { body: jsonBody(UpdateAgencySchema) },
       responses: { 200: jsonResponse(AgencySchema, 'The agency'), ...commonErrorResponses },
     }),

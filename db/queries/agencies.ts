@@ -21,6 +21,8 @@ export interface AgencyRow {
   name: string;
   webhookUrl: string | null;
   failedPaymentAction: FailedPaymentAction;
+  /** Days from a failed Stripe charge to each retry (default 3, 5, 7; migration 0013). */
+  stripeRetryDays: number[];
   stripeAccountId: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -28,7 +30,7 @@ export interface AgencyRow {
 
 const agencyColumns = (sql: AnySql) => sql`
   id, name, webhook_url as "webhookUrl", failed_payment_action as "failedPaymentAction",
-  stripe_account_id as "stripeAccountId", created_at as "createdAt", updated_at as "updatedAt"`;
+  stripe_retry_days as "stripeRetryDays", stripe_account_id as "stripeAccountId", created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** A new webhook signing secret (192 bits). */
 export function generateWebhookSecret(): string {
@@ -73,6 +75,7 @@ export interface AgencyChanges {
   name?: string | undefined;
   webhookUrl?: string | null | undefined;
   failedPaymentAction?: FailedPaymentAction | undefined;
+  stripeRetryDays?: number[] | undefined;
 }
 
 export async function updateAgency(
@@ -85,8 +88,9 @@ export async function updateAgency(
       name: changes.name,
       webhook_url: changes.webhookUrl,
       failed_payment_action: changes.failedPaymentAction,
+      stripe_retry_days: changes.stripeRetryDays,
     }).filter(([, v]) => v !== undefined),
-  ) as Record<string, string | null>;
+  ) as Record<string, string | number[] | null>;
   if (Object.keys(fields).length === 0) return getAgency(sql, id);
   const [row] = await sql<AgencyRow[]>`
     update agencies set ${sql(fields)}, updated_at = now() where id = ${id}

@@ -48,6 +48,9 @@ export interface PaymentRequestRow {
   stripeInvoiceNumber: string | null;
   stripeHostedInvoiceUrl: string | null;
   stripeInvoicePdf: string | null;
+  /** The last failed charge's reason and the next planned retry (Stripe retries; 0013). */
+  lastFailureReason: string | null;
+  nextRetryAt: Date | null;
 }
 
 export interface PaymentRequestLineRow {
@@ -70,7 +73,8 @@ const columns = (sql: AnySql) => sql`
   failed_at as "failedAt", canceled_at as "canceledAt", external_reference as "externalReference",
   created_at as "createdAt",
   stripe_invoice_id as "stripeInvoiceId", stripe_invoice_number as "stripeInvoiceNumber",
-  stripe_hosted_invoice_url as "stripeHostedInvoiceUrl", stripe_invoice_pdf as "stripeInvoicePdf"`;
+  stripe_hosted_invoice_url as "stripeHostedInvoiceUrl", stripe_invoice_pdf as "stripeInvoicePdf",
+  last_failure_reason as "lastFailureReason", next_retry_at as "nextRetryAt"`;
 
 function lineRow(requestId: string, position: number, line: LineDraft) {
   return {

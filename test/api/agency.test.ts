@@ -118,6 +118,12 @@ describe('PATCH /v1/agency', () => {
       [{ webhookUrl: 'not a url' }, 'webhookUrl'],
       [{ failedPaymentAction: 'refund' }, 'failedPaymentAction'],
       [{ name: '   ' }, 'name'],
+      [{ stripeRetryDays: [] }, 'stripeRetryDays'],
+      [{ stripeRetryDays: [3, 0, 7] }, 'stripeRetryDays.1'],
+      [{ stripeRetryDays: [3, 5.5] }, 'stripeRetryDays.1'],
+      [{ stripeRetryDays: [61] }, 'stripeRetryDays.0'],
+      [{ stripeRetryDays: Array(11).fill(1) }, 'stripeRetryDays'],
+      [{ stripeRetryDays: '3,5,7' }, 'stripeRetryDays'],
     ] as const) {
       const res = await api.call('PATCH', '/v1/agency', body);
       expect(res.status).toBe(400);
@@ -125,6 +131,30 @@ describe('PATCH /v1/agency', () => {
     }
     expect((await api.call('PATCH', '/v1/agency', { webhookSecret: 'mine' })).status).toBe(400);
     expect((await api.call('GET', '/v1/agency')).body).toEqual(before);
+  });
+});
+
+describe('stripeRetryDays (the Stripe retry schedule)', () => {
+  it('is 3, 5, 7 by default, set with PATCH, shown by GET and in the OpenAPI document', async () => {
+    const agency = await api.newAgency('Retrier');
+    expect(
+      (await api.call('GET', '/v1/agency', undefined, agency.key)).body.stripeRetryDays,
+    ).toEqual([3, 5, 7]);
+    const set = await api.call('PATCH', '/v1/agency', { stripeRetryDays: [1, 2] }, agency.key);
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    expect(set.body.stripeRetryDays).toEqual([1, 2]);
+    expect(
+      (await api.call('GET', '/v1/agency', undefined, agency.key)).body.stripeRetryDays,
+    ).toEqual([1, 2]);
+    const doc = (await (await api.app.request('/openapi.json')).json()) as any;
+    expect(doc.components.schemas.Agency.properties.stripeRetryDays).toMatchObject({
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+    });
+    expect(doc.components.schemas.PaymentRequest.required).toEqual(
+      expect.arrayContaining(['lastFailureReason', 'nextRetryAt']),
+    );
   });
 });
 
