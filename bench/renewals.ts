@@ -12,6 +12,7 @@
  * 1-3: one period each, the same size whichever period it is. (A run hands over to the next one
  * within an hour after its renewal; probes within 5 s so their boundary run is complete here.)
  *
+ * Before the last line it prints the command that reproduces the run (`reproduce: ...`).
  * Last line: `renewals: <n> in <t> s (<r>/s), baseline <t0> s, ratio <t/t0>, history <h> events/period`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -29,6 +30,7 @@ import { insertPlan, snapshotTerms } from '../db/queries/plans';
 import { newId } from '../lib/ids';
 import { createWorker } from '../worker/create-worker';
 import { startBenchTemporal } from './dev-server';
+import { reproduce } from './reproduce';
 import { startSearchAttributes } from '../temporal/subscription-start';
 import {
   TASK_QUEUE,
@@ -337,6 +339,7 @@ try {
   worker.shutdown();
   await workerRun;
   await cleanup();
+  console.log(`[bench] reproduce: ${reproduce()}`);
   console.log(
     `renewals: ${N} in ${t.toFixed(2)} s (${Math.round(N / t)}/s), baseline ${t0.toFixed(2)} s, ratio ${(t / t0).toFixed(2)}, history ${h} events/period`,
   );
