@@ -15,6 +15,16 @@ import { healthRoutes } from './routes/health';
 import { stripeWebhookRoutes } from './routes/stripe/webhooks';
 import { v1Routes } from './routes/v1';
 
+/**
+ * Postgres refusing a value as given: bad encoding (a NUL: 22021), untranslatable text in JSON
+ * (22P05), a date-time out of range or malformed (22008, 22007), a number out of range (22003).
+ */
+const REFUSED_INPUT_CODES = new Set(['22021', '22P05', '22008', '22007', '22003']);
+function isRefusedInput(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && REFUSED_INPUT_CODES.has(code);
+}
+
 export function createApp(deps: ApiDeps) {
   const app = newApp();
 
@@ -63,6 +73,15 @@ export function createApp(deps: ApiDeps) {
       return c.json(
         errorBody('unavailable', 'the database did not answer; try again', requestId),
         503,
+      );
+    }
+    if (isRefusedInput(err)) {
+      // A value the validators let through and Postgres refused: bad input, not our failure;
+      // the statement (and its transaction) did nothing. Logged, so a missing check is found.
+      deps.log.warn({ requestId, err }, 'input refused by the database');
+      return c.json(
+        errorBody('validation_failed', 'a value of the request cannot be stored', requestId),
+        400,
       );
     }
     deps.log.error({ requestId, err }, 'unhandled error');

@@ -13,6 +13,7 @@ export const PageQuerySchema = z.object({
     .string()
     .min(1)
     .max(64)
+    .regex(/^[A-Za-z0-9_]+$/, 'must be the nextCursor of a previous page')
     .optional()
     .openapi({ description: 'Cursor: the `nextCursor` of the previous page' }),
 });

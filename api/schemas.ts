@@ -37,6 +37,22 @@ export const Timestamp = z
   .string()
   .openapi({ format: 'date-time', example: '2026-01-31T00:00:00.000Z' });
 
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
+const LATEST_MS = Date.UTC(10000, 0, 1);
+
+/** A date-time given by a caller: ISO 8601 with a zone, from 1970 to 9999 (Postgres's range and ours). */
+export const TimestampInput = z.iso
+  .datetime({
+    offset: true,
+    error: 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T00:00:00Z',
+  })
+  .refine((s) => {
+    const ms = Date.parse(s);
+    // NaN: not a date-time at all, which the format check above reports.
+    return Number.isNaN(ms) || (ms >= EARLIEST_MS && ms < LATEST_MS);
+  }, 'must be between 1970 and 9999')
+  .openapi({ format: 'date-time', example: '2026-01-31T00:00:00.000Z' });
+
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({

@@ -20,6 +20,7 @@ import {
   type UsageColumns,
 } from '../db/queries/usage';
 import { USAGE_METRICS, type UsageMetric } from '../billing/pools';
+import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../lib/storable-text';
 
 export const MAX_BATCH = 1_000;
 /** How far ahead of the server's clock an event may be (clock skew of the sender). */
@@ -27,6 +28,7 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 /** Upper bound of one event's quantity (about 31 years of seconds; rejects garbage). */
 export const MAX_QUANTITY = 1_000_000_000;
 const MAX_PROPERTIES_BYTES = 4_096;
+const EARLIEST_MS = Date.UTC(1970, 0, 1);
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const EVENT_FIELDS = new Set([
   'id',
@@ -83,6 +85,8 @@ export function parseEvent(
   const e = raw as Record<string, unknown>;
   for (const key in e)
     if (!EVENT_FIELDS.has(key)) return at(key, 'is not a field of a usage event');
+  const unstorable = findUnstorableText(e);
+  if (unstorable) return at(unstorable.join('.'), UNSTORABLE_TEXT_MESSAGE);
   if (!isText(e.id, 255)) return at('id', 'must be a string of 1 to 255 characters');
   if (!isText(e.client, 200))
     return at('client', 'must be the client\u2019s Tally id or external id (1 to 200 characters)');
@@ -97,6 +101,7 @@ export function parseEvent(
     return at('time', 'must be an ISO 8601 date-time with a zone, e.g. 2026-01-31T12:00:00Z');
   const timeMs = Date.parse(e.time);
   if (Number.isNaN(timeMs)) return at('time', 'is not a valid date-time');
+  if (timeMs < EARLIEST_MS) return at('time', 'must be 1970 or later');
   if (timeMs > nowMs + MAX_FUTURE_MS) return at('time', 'is more than 5 minutes in the future');
   let properties: string | null = null;
   const p = e.properties;

@@ -16,7 +16,7 @@ import {
   SubscriptionStatus as Status,
   presentSubscription,
 } from '../presenters/subscription';
-import { IdParam, jsonBody, jsonResponse } from '../schemas';
+import { IdParam, jsonBody, jsonResponse, TimestampInput } from '../schemas';
 
 const StartSubscriptionSchema = z.object({
   clientId: z.string().min(1),
@@ -30,7 +30,7 @@ const StartSubscriptionSchema = z.object({
     .max(500)
     .optional()
     .openapi({ description: 'Agents covered; default: all the client\u2019s agents' }),
-  startAt: z.iso.datetime({ offset: true }).optional().openapi({
+  startAt: TimestampInput.optional().openapi({
     description:
       'Future: the subscription is scheduled. Past: backdated, at most one period back. Default: now',
   }),

@@ -8,7 +8,7 @@ import { clientUsageHistory, clientUsageReport } from '../../../services/client-
 import { commonErrorResponses } from '../../errors';
 import { ApiError } from '../../../lib/errors';
 import { newApp } from '../../hono';
-import { IdParam, jsonResponse, Timestamp } from '../../schemas';
+import { IdParam, jsonResponse, Timestamp, TimestampInput } from '../../schemas';
 
 const Counts = {
   chatInteractions: z.number().int(),
@@ -142,7 +142,7 @@ export function reportRoutes() {
         params: IdParam,
         query: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(12),
-          after: Timestamp.optional().openapi({
+          after: TimestampInput.optional().openapi({
             description: 'Cursor: the nextCursor of the previous page (a period start)',
           }),
         }),
