@@ -15,11 +15,20 @@
  * includes that polling delay. The rest are checked once posting is done, and every workflow's
  * total at the end. About 1% of events are sent again in a later batch (must count once).
  *
+ * Then two paced runs (bench/ingest/effects.ts) at 50% and 90% of the rate the first run
+ * reached, each with its own effect subscriptions crossing their 90% warning and spending their
+ * included minutes: p99 from the HTTP answer of the crossing event to its effect stored (the
+ * `usage.threshold_90` event; `campaigns.paused` with its webhook row). After them, every
+ * subscription's stored events are counted against what was posted (lost, double).
+ *
  * Env: BENCH_SUBSCRIPTIONS (1000), BENCH_EVENTS_PER_SUB (300), BENCH_POSTERS (6),
  * BENCH_FSYNC (on: Postgres fsyncs its WAL like production; off for a faster, unsafe run),
- * BENCH_SAMPLE_EVERY (25: every n-th subscription is polled while posting, for the latency).
- * Last line: `ingest: <e> events/s, p99 to workflow <l> ms, lost <x>, double <y>, raw copy <c>
- * events/s, ratio <e/c>`.
+ * BENCH_SAMPLE_EVERY (25: every n-th subscription is polled while posting, for the latency),
+ * BENCH_PACED_SECONDS (20 per paced run; 0: none), BENCH_EFFECT_SUBS (20 per paced run).
+ * USAGE_DISPATCH=paused measures the store path alone (no signals, no reflection, no paced runs).
+ * Before the last line it prints the command that reproduces the run. Last line: `ingest: <e>
+ * events/s, raw copy <c> events/s, ratio <e/c>, lost <x>, double <y>, effect p99 <ms> ms at 50%,
+ * <ms> ms at 90%`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -31,13 +40,19 @@ import { migrate } from '../db/migrate';
 import { createAgency, insertApiKey } from '../db/queries/agencies';
 import { getFreePort, waitForPort } from '../lib/ports';
 import { stateQuery, subscriptionWorkflowId } from '../workflows/definitions';
-import { buildBatches, pool, rawCopy, setUp, type Batch } from './ingest/load';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EFFECTS_PLAN, pacedRun, type PacedResult } from './ingest/effects';
+import { buildBatches, pool, rawCopy, setUp, type Batch, LOAD_PLAN } from './ingest/load';
+import { reproduce } from './reproduce';
 import { cpuSnapshot, percentile } from './ingest/measure';
 import { child, cleanups, postgresPid, shutdown, startTemporal } from './ingest/processes';
 import {
   BATCH,
+  EFFECT_SUBS,
   FSYNC,
   OTHERS_POLL_MS,
+  PACED_SECONDS,
   PER_SUB,
   POSTERS,
   REFLECT_TIMEOUT_MS,
@@ -80,12 +95,30 @@ async function main() {
   const temporal = new Client({ connection });
   cleanups.unshift(() => connection.close());
 
-  const { agency, apiKey } = await createAgency(sql, { name: 'Bench Agency', webhookUrl: null });
+  // The agency's webhook endpoint: answers every delivery at once (the rows are what is measured).
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  cleanups.unshift(() => new Promise((r) => sink.close(() => r())));
+  const webhookUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hooks`;
+  const { agency, apiKey } = await createAgency(sql, { name: 'Bench Agency', webhookUrl });
   const ingest = await insertApiKey(sql, agency.id, 'ingest', 'bench');
   let t = performance.now();
   const subs = await setUp(base, apiKey.key, sql);
+  const paced = PACED_SECONDS > 0 && process.env.USAGE_DISPATCH !== 'paused';
+  const effectSubs = paced
+    ? await setUp(base, apiKey.key, sql, {
+        count: 2 * EFFECT_SUBS,
+        prefix: 'fx',
+        plan: EFFECTS_PLAN,
+        agentsEach: 1,
+        waitForRequests: SUBS + 2 * EFFECT_SUBS,
+      })
+    : [];
   say(
-    `set up ${SUBS} subscriptions (workflows running) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    `set up ${SUBS} subscriptions on ${LOAD_PLAN.name} and ${effectSubs.length} on ${EFFECTS_PLAN.name} (workflows running) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
 
   const timeIso = new Date().toISOString();
@@ -248,11 +281,69 @@ async function main() {
   const copyRate = await rawCopy(sql, agency.id, subs, events, timeIso);
   say(`raw COPY of the same ${posted} events in ${((performance.now() - t) / 1000).toFixed(2)} s`);
 
+  // Paced runs at 50% and 90% of the rate reached: the effects of crossing events.
+  const effect: Record<string, PacedResult> = {};
+  if (paced) {
+    for (const share of [50, 90]) {
+      const rate = (ingestRate * share) / 100;
+      const mine = effectSubs.slice(
+        share === 50 ? 0 : EFFECT_SUBS,
+        share === 50 ? EFFECT_SUBS : 2 * EFFECT_SUBS,
+      );
+      const r = await pacedRun({
+        label: `p${share}`,
+        base,
+        key: ingest.key,
+        sql,
+        load: subs,
+        effects: mine,
+        rate,
+        seconds: PACED_SECONDS,
+        timeIso,
+      });
+      effect[share] = r;
+      const p = (l: number[]) => percentile(l, 99).toFixed(0);
+      const both = [...r.latencies.warning, ...r.latencies.paused].sort((a, b) => a - b);
+      say(
+        `paced at ${share}% (${Math.round(rate)} events/s asked, ${Math.round(r.achievedRate)} accepted/s, ${PACED_SECONDS} s): ` +
+          `effect p99 ${p(both)} ms over ${both.length} crossings (90% warning p50 ${percentile(r.latencies.warning, 50).toFixed(0)} / p99 ${p(r.latencies.warning)} ms, ` +
+          `campaigns.paused + webhook row p50 ${percentile(r.latencies.paused, 50).toFixed(0)} / p99 ${p(r.latencies.paused)} ms)` +
+          `${r.missing > 0 ? `, ${r.missing} MISSING after 120 s` : ''}; load average ${loadavg()[0]!.toFixed(2)}`,
+      );
+    }
+    // Every event of the paced runs stored once.
+    const want = new Map<string, number>(subs.map((s) => [s.id, PER_SUB]));
+    for (const r of Object.values(effect))
+      for (const [id, n] of r.perSub) want.set(id, (want.get(id) ?? 0) + n);
+    const have = new Map(
+      (
+        await sql<{ id: string; n: number }[]>`
+        select subscription_id as id, count(*)::int as n from usage_events group by subscription_id`
+      ).map((r) => [r.id, r.n]),
+    );
+    let pacedLost = 0;
+    let pacedDouble = 0;
+    for (const [id, n] of want) {
+      pacedLost += Math.max(0, n - (have.get(id) ?? 0));
+      pacedDouble += Math.max(0, (have.get(id) ?? 0) - n);
+    }
+    say(`after the paced runs, stored against posted: lost ${pacedLost}, double ${pacedDouble}`);
+    lost += pacedLost;
+    double += pacedDouble;
+  }
+  const effectP99 = (share: number) => {
+    const r = effect[share];
+    if (!r) return '-';
+    const both = [...r.latencies.warning, ...r.latencies.paused].sort((a, b) => a - b);
+    return `${percentile(both, 99).toFixed(0)}${r.missing > 0 ? '+' : ''}`;
+  };
+
   say(
     `load average at the end ${loadavg()[0]!.toFixed(2)} (other work on the machine skews every figure)`,
   );
+  say(`reproduce: ${reproduce()}`);
   console.log(
-    `ingest: ${Math.round(ingestRate)} events/s, p99 to workflow ${Math.round(p99)} ms, lost ${lost}, double ${double}, raw copy ${Math.round(copyRate)} events/s, ratio ${(ingestRate / copyRate).toFixed(2)}`,
+    `ingest: ${Math.round(ingestRate)} events/s, raw copy ${Math.round(copyRate)} events/s, ratio ${(ingestRate / copyRate).toFixed(2)}, lost ${lost}, double ${double}, effect p99 ${effectP99(50)} ms at 50%, ${effectP99(90)} ms at 90%`,
   );
 }
 

@@ -46,26 +46,44 @@ export interface Sub {
   agents: string[];
 }
 
-/** The plan, the clients (three agents each) and a subscription each; waits for every first request. */
-export async function setUp(base: string, key: string, sql: Sql): Promise<Sub[]> {
-  const plan = await api(base, key, 'POST', '/v1/plans', {
-    name: 'Bench',
-    currency: 'USD',
-    flatFeeMinor: 2500,
-    overageRateMinorPerMinute: '5',
-    includedMinutes: 0,
-    rhythm: 'month',
-  });
-  const subs: Sub[] = new Array(SUBS);
-  await pool([...Array(SUBS).keys()], 16, async (i) => {
-    const clientExt = `bench-client-${i}`;
+/** The bench plan: no included minutes, billed per minute (usage never changes behaviour). */
+export const LOAD_PLAN = {
+  name: 'Bench',
+  currency: 'USD',
+  flatFeeMinor: 2500,
+  overageRateMinorPerMinute: '5',
+  includedMinutes: 0,
+  rhythm: 'month',
+};
+
+/**
+ * A plan, `count` clients (`agentsEach` agents each) and a subscription each, named with
+ * `prefix`; waits until `waitForRequests` cycle requests are stored (every workflow has run its
+ * first step) before usage flows.
+ */
+export async function setUp(
+  base: string,
+  key: string,
+  sql: Sql,
+  o: {
+    count: number;
+    prefix: string;
+    plan: Record<string, unknown>;
+    agentsEach: number;
+    waitForRequests: number;
+  } = { count: SUBS, prefix: 'bench', plan: LOAD_PLAN, agentsEach: 3, waitForRequests: SUBS },
+): Promise<Sub[]> {
+  const plan = await api(base, key, 'POST', '/v1/plans', o.plan);
+  const subs: Sub[] = new Array(o.count);
+  await pool([...Array(o.count).keys()], 16, async (i) => {
+    const clientExt = `${o.prefix}-client-${i}`;
     const client = await api(base, key, 'POST', '/v1/clients', {
       name: `Client ${i}`,
       externalId: clientExt,
     });
     const agents: string[] = [];
-    for (let a = 0; a < 3; a++) {
-      const ext = `bench-agent-${i}-${a}`;
+    for (let a = 0; a < o.agentsEach; a++) {
+      const ext = `${o.prefix}-agent-${i}-${a}`;
       await api(base, key, 'POST', `/v1/clients/${client.id}/agents`, {
         name: `Agent ${a}`,
         externalId: ext,
@@ -78,12 +96,11 @@ export async function setUp(base: string, key: string, sql: Sql): Promise<Sub[]>
     });
     subs[i] = { id: sub.id, clientId: client.id, clientExt, agents };
   });
-  // Every workflow has run its first step (the first request is stored) before usage flows.
   for (;;) {
     const [row] = await sql<
       { n: number }[]
     >`select count(*)::int as n from payment_requests where type = 'cycle'`;
-    if (row!.n >= SUBS) break;
+    if (row!.n >= o.waitForRequests) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   return subs;

@@ -9,6 +9,10 @@ export const REFLECT_TIMEOUT_MS = 300_000;
 export const SAMPLE_EVERY = Number(process.env.BENCH_SAMPLE_EVERY ?? 25);
 export const SAMPLE_POLL_MS = 500;
 export const OTHERS_POLL_MS = 2_000;
+/** Effect subscriptions per paced run (each crosses its 90% warning, then spends its minutes). */
+export const EFFECT_SUBS = Number(process.env.BENCH_EFFECT_SUBS ?? 20);
+/** Length of each paced run (0: no paced runs). */
+export const PACED_SECONDS = Number(process.env.BENCH_PACED_SECONDS ?? 20);
 
 /** A progress line of the bench. */
 export const say = (msg: string) => console.log(`[bench] ${msg}`);
