@@ -11,6 +11,7 @@ import { registerDocs } from './docs';
 import { newApp, requestHeader } from './hono';
 import { errorBody, ErrorStatus } from './errors';
 import { ApiError } from '../lib/errors';
+import { portalRoutes } from './portal/routes';
 import { healthRoutes } from './routes/health';
 import { stripeWebhookRoutes } from './routes/stripe/webhooks';
 import { v1Routes } from './routes/v1';
@@ -103,10 +104,18 @@ export function createApp(deps: ApiDeps) {
   // Outside /v1: authenticated by Stripe's signature, not by an API key.
   app.route('/', stripeWebhookRoutes());
   app.route('/v1', v1Routes());
+  // The client portal: a portal session cookie, not an API key (api/portal/routes.ts).
+  app.route('/', portalRoutes() as never);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'portalSession', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'tally_portal',
+    description: 'The client portal session, set by opening a portal session link',
   });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -14,7 +14,8 @@ export type IdPrefix =
   | 'sub'
   | 'req'
   | 'evt'
-  | 'whd';
+  | 'whd'
+  | 'pss';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${uuidv7().replaceAll('-', '')}`;

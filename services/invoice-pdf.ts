@@ -102,14 +102,18 @@ export function renderRequestPdf(p: PdfInput): Promise<Buffer> {
   return done;
 }
 
-/** The agency's payment request `id` as a PDF, or null when the agency has no such request. */
+/**
+ * The agency's payment request `id` as a PDF, or null when the agency has no such request (or,
+ * given `clientId` as the client portal does, when it is not that client's).
+ */
 export async function paymentRequestPdf(
   sql: Sql,
   agencyId: string,
   id: string,
+  clientId?: string,
 ): Promise<Buffer | null> {
   const request = await getPaymentRequest(sql, agencyId, id);
-  if (!request) return null;
+  if (!request || (clientId !== undefined && request.clientId !== clientId)) return null;
   const [lines, agency, client, agents] = await Promise.all([
     getPaymentRequestLines(sql, id),
     getAgency(sql, agencyId),

@@ -18,6 +18,8 @@ import { clientPackApplyRoutes, clientPackRoutes } from './clients/packs';
 import { paymentMethodRoutes } from './clients/payment-method';
 import { clientPlanRoutes } from './clients/plan';
 import { portalUserRoutes } from './clients/portal-users';
+import { portalSessionCreateRoutes } from './clients/portal-sessions';
+import { portalSessionRevokeRoutes } from './portal-sessions';
 import { reportRoutes } from './clients/usage';
 import { walletRoutes } from './clients/wallet';
 import { eventRoutes } from './events';
@@ -52,6 +54,8 @@ export function v1Routes() {
   v1.route('/', clientPlanRoutes());
   v1.route('/', agentRoutes());
   v1.route('/', portalUserRoutes());
+  v1.route('/', portalSessionCreateRoutes());
+  v1.route('/', portalSessionRevokeRoutes());
   v1.route('/', packRoutes());
   v1.route('/', clientPackRoutes());
   v1.route('/', couponRoutes());

@@ -71,6 +71,9 @@ beforeAll(async () => {
   const user = await must('POST', `/v1/clients/${client.id}/portal-users`, {
     email: 'owner@walk.example',
   });
+  const portalSession = await must('POST', `/v1/clients/${client.id}/portal-sessions`, {
+    portalUserId: user.id,
+  });
   const key = await must('POST', '/v1/api-keys', { kind: 'agency', name: 'walk' });
   await must('PUT', `/v1/clients/${client.id}/plan`, { planId: plan.id });
 
@@ -102,6 +105,7 @@ beforeAll(async () => {
     'one-time-products': product.id,
     agents: agent.id,
     'portal-users': user.id,
+    'portal-sessions': portalSession.id,
     'api-keys': key.id,
     subscriptions: subscriptionId,
     'payment-requests': requestId,
