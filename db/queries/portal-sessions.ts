@@ -1,5 +1,5 @@
 /**
- * Client portal sessions (migration 0013): a single-use sign-in link, then a cookie session.
+ * Client portal sessions (migration 0014): a single-use sign-in link, then a cookie session.
  * Only SHA-256 hashes of both tokens are stored; times are compared with the database's clock.
  */
 import type { AnySql } from '../client';
