@@ -17,6 +17,11 @@ import type { AnySql, Sql } from '../db/client';
 import { recomputeAccess, type AccessChange, type AccessPolicy } from '../db/queries/access';
 import { recordEvents, type NewEvent } from '../db/queries/events';
 import { insertRequestOnce, setPaymentRequestStatus } from '../db/queries/payment-requests';
+import {
+  clearRequestRetry,
+  recordRequestRetry,
+  setRequestGraceEnd,
+} from '../db/queries/request-stripe';
 import { syncSubscriptionAndPeriods, type PeriodRow } from '../db/queries/subscriptions';
 import type {
   CloseInput,
@@ -65,6 +70,16 @@ async function commitIn(
       });
       continue;
     }
+    // Stripe retries: the failure's reason and the next retry, cleared once settled.
+    if (u.failure)
+      await recordRequestRetry(tx, u.requestId, {
+        reason: u.failure.reason,
+        nextRetryAt: u.failure.nextRetryAtMs === null ? null : new Date(u.failure.nextRetryAtMs),
+      });
+    else if (u.status === 'paid' || u.status === 'canceled')
+      await clearRequestRetry(tx, u.requestId);
+    if (u.graceEndsAtMs !== undefined)
+      await setRequestGraceEnd(tx, u.requestId, new Date(u.graceEndsAtMs));
     if (!done.changed) continue;
     events.push({
       agencyId,

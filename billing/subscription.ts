@@ -6,6 +6,7 @@
 import type { AccessHold } from './access';
 import { NO_USAGE, type PeriodUsage } from './invoice';
 import { addDaysMs, periodAt, type Cadence, type Period } from './periods';
+import type { PaymentRetry } from './stripe-retries';
 import type { AppliedCoupon, PlanTerms } from './terms';
 
 export type SubscriptionStatus = 'scheduled' | 'active' | 'past_due' | 'blocked' | 'canceled';
@@ -24,6 +25,11 @@ export interface OpenRequest {
   totalMinor: number | null;
   dueAtMs: number;
   graceEndsAtMs: number;
+  /**
+   * Stripe retries of a failed auto-charge (billing/stripe-retries.ts); absent for every other
+   * request, and in every state recorded before retries existed.
+   */
+  retry?: PaymentRetry;
 }
 
 /** Terms or rate that take effect when the next period starts. */

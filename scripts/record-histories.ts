@@ -26,6 +26,7 @@ import { createAgency } from '../db/queries/agencies';
 import { createLogger } from '../lib/logger';
 import { queueRateChange } from '../db/queries/rate-changes';
 import { registerSearchAttributes } from '../temporal/connection';
+import { recordSubscriptionPayment } from '../temporal/subscription-calls';
 import { runHistories } from '../temporal/histories';
 import { createWorker } from '../worker/create-worker';
 import { sweepRateChanges } from '../background/rate-change-sweeper';
@@ -41,6 +42,7 @@ const SCENARIOS = [
   'scheduled-canceled-before-start',
   'stale-client-rate-ignored',
   'webhook-delivery-retried',
+  'stripe-retries-exhausted-blocked',
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 /** Scenarios to record (all when none is named), checked before anything starts. */
@@ -273,6 +275,42 @@ scenarios.push({
       select id from webhook_deliveries where status = 'delivered' and attempts > 1 limit 1`;
     if (!row) throw new Error('no delivery with a retry to record');
     return `webhook-${row.id}`;
+  },
+});
+
+// Stripe retries (patched 'stripe-retries'): a failed auto-charge as invoice.payment_failed
+// hands it to the workflow, retried 3, 5 and 7 days later (this worker has no Stripe set-up, so
+// each retry answers failed without a call), past due, blocked when the grace period that
+// started then ends, paid while blocked, canceled now.
+scenarios.push({
+  name: 'stripe-retries-exhausted-blocked',
+  async run() {
+    const { sub } = await start({ flatFeeMinor: 2000 });
+    await until(async () => (await requests(sub.id)).length === 1);
+    const [first] = await requests(sub.id);
+    await recordSubscriptionPayment(env.client, sub.id, {
+      requestId: first.id,
+      status: 'failed',
+      externalReference: 'in_recorded',
+      retry: { days: [3, 5, 7], reason: 'Your card was declined.' },
+    });
+    for (let n = 1; n <= 3; n++) {
+      await until(async () => (await requests(sub.id))[0].nextRetryAt !== null);
+      await sleepUntil(Date.parse((await requests(sub.id))[0].nextRetryAt) + 1_000);
+      await until(async () => {
+        const events = await sql`
+          select 1 from events where subject_id = ${sub.id} and type = 'payment_request.retry_failed'`;
+        return events.length === n;
+      });
+    }
+    const [exhausted] = await requests(sub.id);
+    await sleepUntil(Date.parse(exhausted.graceEndsAt) + 1_000);
+    await until(
+      async () => (await call('GET', `/v1/subscriptions/${sub.id}`)).status === 'blocked',
+    );
+    await payAll(sub.id);
+    await call('POST', `/v1/subscriptions/${sub.id}/cancel`, { when: 'now', reason: 'blocked' });
+    return sub.workflowId;
   },
 });
 

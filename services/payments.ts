@@ -27,6 +27,8 @@ export interface PaymentOutcome {
   requestId: string;
   status: 'paid' | 'failed' | 'canceled';
   externalReference: string | null;
+  /** A failed Stripe auto-charge: the subscription workflow retries it on this schedule. */
+  retry?: { days: number[]; reason: string | null };
 }
 
 const notMarkable = (r: PaymentRequestRow, status: PaymentOutcome['status']) =>
@@ -91,6 +93,7 @@ export async function recordPaymentOutcome(
         requestId: id,
         status: o.status,
         externalReference: o.externalReference,
+        ...(o.retry ? { retry: o.retry } : {}),
       });
     } catch (err) {
       const type = rejectionType(err);

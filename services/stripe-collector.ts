@@ -32,7 +32,11 @@ import type { StripePlatform } from '../collection/stripe/client';
 import type { Sql } from '../db/client';
 import { getClientStripe } from '../db/queries/client-stripe';
 import { getPaymentRequest } from '../db/queries/payment-requests';
-import { getRequestInvoiceId, recordRequestInvoice } from '../db/queries/request-stripe';
+import {
+  getRequestInvoiceId,
+  recordRequestInvoice,
+  recordFailureReason,
+} from '../db/queries/request-stripe';
 import { chargeableStripeAccount } from '../db/queries/stripe';
 import type { Logger } from '../lib/logger';
 import { ensureCustomer } from './stripe-customers';
@@ -231,6 +235,9 @@ async function presentAsInvoice(
       // A declined card is an outcome, not a failure to present: the invoice is there, open, and
       // the outcome reaches the request through invoice.payment_failed.
       if (!(err instanceof Stripe.errors.StripeCardError)) throw err;
+      // The decline's message is the failed-payment banner's reason; the retry schedule comes
+      // with invoice.payment_failed (the subscription workflow).
+      await recordFailureReason(sql, r.requestId, err.message);
       deps.log?.info(
         { requestId: r.requestId, invoice: invoice.id, code: err.code },
         'invoice presented; the card was declined',

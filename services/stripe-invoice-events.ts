@@ -28,6 +28,7 @@ import {
   recordRequestInvoice,
   type InvoiceRequest,
 } from '../db/queries/request-stripe';
+import { getAgency } from '../db/queries/agencies';
 import { ApiError } from '../lib/errors';
 import { recordPaymentOutcome } from './payments';
 import type { StripeEventContext } from './stripe-event-context';
@@ -102,6 +103,24 @@ export async function onInvoiceFinalized(ctx: StripeEventContext): Promise<void>
   if (req) await recordFacts(ctx, req, invoice);
 }
 
+/**
+ * A failed auto-charge is retried by the subscription workflow on the agency's schedule (its
+ * stripeRetryDays now). The reason: what the event's invoice says, else null (the collector
+ * stored the decline message when it charged).
+ */
+async function retryOf(
+  ctx: StripeEventContext,
+  type: (typeof INVOICE_OUTCOME_EVENTS)[number],
+  invoice: Stripe.Invoice,
+): Promise<{ days: number[]; reason: string | null }> {
+  const agency = await getAgency(ctx.tx, ctx.account.agencyId);
+  const reason =
+    type === 'invoice.payment_action_required'
+      ? 'the payment needs the client\u2019s authentication on the invoice page'
+      : (invoice.last_finalization_error?.message ?? null);
+  return { days: agency?.stripeRetryDays ?? [3, 5, 7], reason };
+}
+
 /** invoice.paid, invoice.payment_failed, invoice.payment_action_required: see the file comment. */
 export async function onInvoiceOutcome(ctx: StripeEventContext): Promise<void> {
   const { event, log } = ctx;
@@ -134,6 +153,10 @@ export async function onInvoiceOutcome(ctx: StripeEventContext): Promise<void> {
   } else if (!ctx.temporal) {
     throw new Error('invoice outcomes need a Temporal client (the subscription workflow)');
   } else {
+    const retry =
+      decision.apply === 'failed' && invoice.collection_method === 'charge_automatically'
+        ? await retryOf(ctx, type, invoice)
+        : undefined;
     try {
       await recordPaymentOutcome(
         { sql: ctx.sql, temporal: ctx.temporal },
@@ -142,6 +165,7 @@ export async function onInvoiceOutcome(ctx: StripeEventContext): Promise<void> {
           requestId: req.requestId,
           status: decision.apply,
           externalReference: invoice.id!,
+          ...(retry ? { retry } : {}),
         },
       );
       log.info({ ...at, status: decision.apply }, 'payment outcome recorded from Stripe');

@@ -53,7 +53,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createActivities(options.deps),
+    activities: createActivities({ stripe: options.stripe?.platform ?? null, ...options.deps }),
     ...options.tuning,
   });
   if (options.sweep !== false) {

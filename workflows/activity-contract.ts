@@ -23,6 +23,10 @@ export interface RequestUpdate {
   status: RequestMarkStatus;
   atMs: number;
   externalReference: string | null;
+  /** Stripe retries: the last failure's reason (null keeps the one stored) and the next retry. */
+  failure?: { reason: string | null; nextRetryAtMs: number | null };
+  /** The grace end moved (it starts when every Stripe retry failed). */
+  graceEndsAtMs?: number;
 }
 
 export interface IssueRequest {
@@ -93,6 +97,26 @@ export interface RenewResult extends CommitResult {
   issued: { id: string; totalMinor: number } | null;
 }
 
+// --- Stripe retries ---
+
+export interface RetryChargeInput {
+  agencyId: string;
+  subscriptionId: string;
+  requestId: string;
+  /** 1 for the first retry: the pay call's key is collect:<request>:pay.retry<attempt>. */
+  attempt: number;
+}
+
+export interface RetryChargeResult {
+  outcome: 'paid' | 'failed';
+  /** Why it failed (the decline message), or null. */
+  reason: string | null;
+  /** The Stripe invoice charged, when there is one. */
+  invoiceId: string | null;
+  /** The agency's setting now: what follows when this was the last retry. */
+  failedPaymentAction: 'block' | 'cancel';
+}
+
 // --- Usage ---
 
 export interface UsageInput {
@@ -149,10 +173,18 @@ export interface UsageActivities {
   getPeriodUsage: (input: CloseInput) => Promise<PeriodUsage>;
 }
 
+export interface StripeRetryActivities {
+  /** Charges a failed request's Stripe invoice again (one pay call, keyed by the attempt). */
+  retryStripePayment: (input: RetryChargeInput) => Promise<RetryChargeResult>;
+}
+
 export interface WebhookActivities {
   /** Posts one webhook outbox row to its endpoint; retried until it is accepted. */
   deliverWebhook: (input: DeliverWebhookInput) => Promise<DeliverWebhookResult>;
 }
 
 /** Every activity the worker registers for the workflows. */
-export type WorkflowActivities = SubscriptionActivities & UsageActivities & WebhookActivities;
+export type WorkflowActivities = SubscriptionActivities &
+  UsageActivities &
+  WebhookActivities &
+  StripeRetryActivities;

@@ -133,13 +133,21 @@ export interface SubscriptionView {
   usage: PeriodUsage;
   /** Access holds the workflow asserts on top of its status (e.g. minutes_exhausted). */
   accessHolds: string[];
-  nextTimer: { kind: 'period_end' | 'due' | 'grace_end' | 'start'; at: string } | null;
+  nextTimer: {
+    kind: 'period_end' | 'due' | 'grace_end' | 'payment_retry' | 'start';
+    at: string;
+  } | null;
 }
 
 export interface RecordPaymentInput {
   requestId: string;
   status: 'paid' | 'failed' | 'canceled';
   externalReference?: string | null;
+  /**
+   * A failed Stripe auto-charge: the workflow retries it on this schedule (the agency's
+   * stripeRetryDays when it failed). Absent for manual marks, which are never retried.
+   */
+  retry?: { days: number[]; reason: string | null };
 }
 
 export interface CancelInput {

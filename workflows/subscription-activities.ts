@@ -3,7 +3,11 @@
  * from activities/). Domain failures are not retried: a missing row will not come back.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { SubscriptionActivities, UsageActivities } from './activity-contract';
+import type {
+  StripeRetryActivities,
+  SubscriptionActivities,
+  UsageActivities,
+} from './activity-contract';
 import { DOMAIN_ERRORS } from './definitions';
 
 const retry = {
@@ -26,4 +30,11 @@ export const { getPeriodUsage, readLiveUsage, renewSubscription } = proxyLocalAc
 >({
   startToCloseTimeout: '20 seconds',
   retry,
+});
+
+// A retry calls Stripe: a few attempts (same key each time), then the workflow counts it as a
+// failed charge rather than waiting on Stripe while renewals and deadlines queue behind it.
+export const { retryStripePayment } = proxyActivities<StripeRetryActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 5 },
 });

@@ -4,10 +4,11 @@
  * state and queue effects for the next commit (workflows/subscription-commits.ts); the handlers
  * and the main loop decide when to wait for a commit.
  */
-import { uuid4 } from '@temporalio/workflow';
+import { patched, uuid4 } from '@temporalio/workflow';
 import { allowanceSeconds, liveUsage, reachedWarning } from '../billing/pools';
 import { NO_USAGE, type PeriodUsage } from '../billing/invoice';
-import type { Period } from '../billing/periods';
+import { addDaysMs, type Period } from '../billing/periods';
+import { retriesExhausted, retryFailed, startRetries } from '../billing/stripe-retries';
 import {
   accessHolds,
   deadlines,
@@ -28,6 +29,8 @@ import type {
   IssueRequest,
   RenewInput,
   RenewResult,
+  RequestUpdate,
+  RetryChargeResult,
   SubscriptionMirror,
 } from './activity-contract';
 import { workflowNowMs } from './clock';
@@ -321,20 +324,89 @@ export class SubscriptionEntity implements CommitSubject {
   }
 
   /** A payment outcome: the request's new status, synchronously (before any due date lands). */
-  recordPayment({ requestId, status, externalReference }: RecordPaymentInput): OpenRequest {
+  recordPayment({ requestId, status, externalReference, retry }: RecordPaymentInput): OpenRequest {
     const { state } = this;
+    const now = workflowNowMs();
     const req = state.openRequests.find((r) => r.id === requestId)!;
     // State first, synchronously: a due date arriving meanwhile must not mark it overdue.
     req.status = status;
-    if (status !== 'failed')
-      state.openRequests = state.openRequests.filter((r) => r.id !== requestId);
-    this.commits.effects.requestUpdates.push({
+    const update: RequestUpdate = {
       requestId,
       status,
-      atMs: workflowNowMs(),
+      atMs: now,
       externalReference: externalReference ?? null,
-    });
+    };
+    // A failed Stripe auto-charge: the workflow owns its retries from here. Histories recorded
+    // before retries existed never carry `retry`; the patch marks those that do.
+    if (status === 'failed' && retry && !req.retry && patched('stripe-retries')) {
+      req.retry = startRetries(retry.days, now, retry.reason);
+      update.failure = { reason: retry.reason, nextRetryAtMs: req.retry.nextAtMs };
+      this.retryEvent('payment_request.retry_scheduled', req);
+    }
+    if (status !== 'failed')
+      state.openRequests = state.openRequests.filter((r) => r.id !== requestId);
+    this.commits.effects.requestUpdates.push(update);
     return req;
+  }
+
+  private retryEvent(type: string, req: OpenRequest): void {
+    const retry = req.retry!;
+    this.event(type, {
+      requestId: req.id,
+      retriesMade: retry.made,
+      retries: retry.days.length,
+      reason: retry.reason,
+      nextRetryAt: retry.nextAtMs === null ? null : iso(retry.nextAtMs),
+    });
+  }
+
+  /**
+   * Retry number `attempt` of request `requestId` answered `result`: paid, the request is
+   * settled (and the status follows); failed, the next retry is planned, or, after the last one,
+   * the agency's failedPaymentAction decides: `block` starts the grace period now (blocked when
+   * it ends unless paid meanwhile), `cancel` ends the subscription. Nothing when the request was
+   * settled or retried meanwhile.
+   */
+  retryDone(requestId: string, attempt: number, result: RetryChargeResult): void {
+    const { state, run } = this;
+    const now = workflowNowMs();
+    const req = state.openRequests.find((r) => r.id === requestId);
+    if (!req?.retry || req.status !== 'failed' || req.retry.made + 1 !== attempt) return;
+    if (result.outcome === 'paid') {
+      req.retry = { ...req.retry, made: attempt, nextAtMs: null };
+      this.retryEvent('payment_request.retry_paid', req);
+      this.recordPayment({ requestId, status: 'paid', externalReference: result.invoiceId });
+      this.changed();
+      return;
+    }
+    req.retry = retryFailed(req.retry, now, result.reason);
+    const update: RequestUpdate = {
+      requestId,
+      status: 'failed',
+      atMs: now,
+      externalReference: null,
+      failure: { reason: result.reason, nextRetryAtMs: req.retry.nextAtMs },
+    };
+    this.retryEvent('payment_request.retry_failed', req);
+    if (retriesExhausted(req.retry)) {
+      if (result.failedPaymentAction === 'block') {
+        req.graceEndsAtMs = Math.max(req.graceEndsAtMs, addDaysMs(now, state.terms.graceDays));
+        update.graceEndsAtMs = req.graceEndsAtMs;
+      }
+      this.event('subscription.payment_retries_exhausted', {
+        requestId,
+        action: result.failedPaymentAction,
+        graceEndsAt: iso(req.graceEndsAtMs),
+      });
+    }
+    this.commits.effects.requestUpdates.push(update);
+    // Past due first, as every retry failed; then what the agency chose.
+    this.refresh(now);
+    if (retriesExhausted(req.retry) && result.failedPaymentAction === 'cancel') {
+      run.cancelRequest = { when: 'now', reason: 'payment_failed' };
+      run.wake = true;
+    }
+    this.changed();
   }
 
   /**

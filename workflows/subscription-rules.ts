@@ -5,6 +5,7 @@
  * needs; the billing rules both sides use are in billing/subscription*.ts. Kept out of the
  * workflow body so tests can hammer them without Temporal.
  */
+import { retriesExhausted, retrying } from '../billing/stripe-retries';
 import {
   isUnpaid,
   type OpenRequest,
@@ -14,14 +15,16 @@ import {
 
 /**
  * Status as the open cycle requests imply at `nowMs`. Blocked and canceled are final: a
- * blocked subscription is never unblocked in place.
+ * blocked subscription is never unblocked in place. A request whose Stripe retries are still
+ * planned never blocks (its grace period starts once every retry failed); one whose retries all
+ * failed makes the subscription past due.
  */
 export function deriveStatus(state: SubscriptionState, nowMs: number): SubscriptionStatus {
   if (state.status === 'canceled' || state.status === 'blocked') return state.status;
   if (state.status === 'scheduled') return 'scheduled';
   const unpaid = state.openRequests.filter(isUnpaid);
-  if (unpaid.some((r) => r.graceEndsAtMs <= nowMs)) return 'blocked';
-  if (unpaid.some((r) => r.dueAtMs <= nowMs)) return 'past_due';
+  if (unpaid.some((r) => r.graceEndsAtMs <= nowMs && !retrying(r.retry))) return 'blocked';
+  if (unpaid.some((r) => r.dueAtMs <= nowMs || retriesExhausted(r.retry))) return 'past_due';
   return 'active';
 }
 
@@ -30,7 +33,16 @@ export function newlyOverdue(state: SubscriptionState, nowMs: number): OpenReque
   return state.openRequests.filter((r) => r.status === 'pending' && r.dueAtMs <= nowMs);
 }
 
-export type TimerKind = 'period_end' | 'due' | 'grace_end';
+export type TimerKind = 'period_end' | 'due' | 'grace_end' | 'payment_retry';
+
+/** A failed request whose next Stripe retry is due at `nowMs`, or null. */
+export function dueRetry(state: SubscriptionState, nowMs: number): OpenRequest | null {
+  return (
+    state.openRequests.find(
+      (r) => r.status === 'failed' && r.retry?.nextAtMs != null && r.retry.nextAtMs <= nowMs,
+    ) ?? null
+  );
+}
 
 /** The earliest moment something must happen by itself, after `nowMs`. */
 export function nextTimer(
@@ -45,6 +57,9 @@ export function nextTimer(
       next = { kind: 'due', atMs: r.dueAtMs };
     if (r.graceEndsAtMs > nowMs && r.graceEndsAtMs < next.atMs)
       next = { kind: 'grace_end', atMs: r.graceEndsAtMs };
+    const retryAtMs = r.status === 'failed' ? (r.retry?.nextAtMs ?? null) : null;
+    if (retryAtMs !== null && retryAtMs < next.atMs)
+      next = { kind: 'payment_retry', atMs: retryAtMs };
   }
   return next;
 }

@@ -9,18 +9,24 @@
  * effects; only the main loop below talks to Postgres, through one activity per step
  * (subscription-commits.ts), so the read model sees states in the order the workflow had them.
  */
-import { condition, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  condition,
+  makeContinueAsNewFunc,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { PeriodUsage } from '../billing/invoice';
 import type { Period } from '../billing/periods';
 import { accessHolds, initialState, rateInEffect } from '../billing/subscription';
 import { firstRequest } from '../billing/subscription-requests';
 import { workflowNowMs } from './clock';
+import type { RetryChargeResult } from './activity-contract';
 import type { SubscriptionInput, SubscriptionView } from './definitions';
-import { getPeriodUsage, readLiveUsage } from './subscription-activities';
+import { getPeriodUsage, readLiveUsage, retryStripePayment } from './subscription-activities';
 import { Orphaned, commit, commitRenewal, settle } from './subscription-commits';
 import { SubscriptionEntity } from './subscription-entity';
 import { registerHandlers } from './subscription-handlers';
-import { handoverDelayMs, nextTimer } from './subscription-rules';
+import { dueRetry, handoverDelayMs, nextTimer } from './subscription-rules';
 import { toView } from './subscription-view';
 
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
@@ -80,6 +86,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         const before = accessHolds(state).join();
         await foldUsage(sub);
         if (accessHolds(state).join() !== before) sub.changed();
+      }
+      const retry = dueRetry(state, now);
+      if (retry) {
+        await retryCharge(sub, retry.id, retry.retry!.made + 1);
+        continue;
       }
       sub.refresh();
       if (commits.pendingWork()) {
@@ -142,6 +153,27 @@ async function foldUsage(sub: SubscriptionEntity): Promise<void> {
 async function renew(sub: SubscriptionEntity): Promise<void> {
   const renewal = sub.beginRenewal();
   sub.finishRenewal(renewal, await commitRenewal(sub, renewal.input));
+}
+
+/**
+ * A Stripe retry: one pay call (its own key per attempt), its answer into the entity. Stripe
+ * out of reach after the activity's attempts counts as a failed charge, so the schedule, and
+ * the renewals behind it, never wait on Stripe.
+ */
+async function retryCharge(sub: SubscriptionEntity, requestId: string, attempt: number) {
+  let result: RetryChargeResult;
+  try {
+    result = await retryStripePayment({ ...sub.ids, requestId, attempt });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    result = {
+      outcome: 'failed',
+      reason: `Stripe could not be reached: ${err.cause?.message ?? err.message}`,
+      invoiceId: null,
+      failedPaymentAction: 'block',
+    };
+  }
+  sub.retryDone(requestId, attempt, result);
 }
 
 /** Ends the subscription: a final request for the usage so far, then `canceled`. */

@@ -83,3 +83,43 @@ export async function getRequestInvoiceId(sql: AnySql, requestId: string): Promi
     select stripe_invoice_id as "invoiceId" from payment_requests where id = ${requestId}`;
   return row?.invoiceId ?? null;
 }
+
+/**
+ * Stripe retries (migration 0013): the reason of the request's last failed charge (null keeps
+ * the one stored) and when the workflow charges it next (null: no retry planned).
+ */
+export async function recordRequestRetry(
+  sql: AnySql,
+  requestId: string,
+  r: { reason: string | null; nextRetryAt: Date | null },
+): Promise<void> {
+  await sql`
+    update payment_requests set
+      last_failure_reason = coalesce(${r.reason}, last_failure_reason),
+      next_retry_at = ${r.nextRetryAt}
+    where id = ${requestId}`;
+}
+
+/** A request settled (paid, canceled): no retry is planned any more. */
+export async function clearRequestRetry(sql: AnySql, requestId: string): Promise<void> {
+  await sql`update payment_requests set next_retry_at = null
+    where id = ${requestId} and next_retry_at is not null`;
+}
+
+/** The grace end moved: it starts once every Stripe retry failed. */
+export async function setRequestGraceEnd(
+  sql: AnySql,
+  requestId: string,
+  graceEndsAt: Date,
+): Promise<void> {
+  await sql`update payment_requests set grace_ends_at = ${graceEndsAt} where id = ${requestId}`;
+}
+
+/** The reason a charge of the request failed (the collector's declined first charge). */
+export async function recordFailureReason(
+  sql: AnySql,
+  requestId: string,
+  reason: string,
+): Promise<void> {
+  await sql`update payment_requests set last_failure_reason = ${reason} where id = ${requestId}`;
+}

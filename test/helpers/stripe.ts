@@ -21,10 +21,39 @@ export interface RecordedStripeRequest {
   params: Record<string, string>;
 }
 
+/**
+ * What a test has Stripe answer instead of stripe-mock, which never declines and never pays:
+ * a whole answer (`status` and JSON `body`, e.g. a 402 card_error), or stripe-mock's answer
+ * changed by `patch`.
+ */
+export type StripeAnswer = { status: number; body: unknown } | { patch: (body: any) => unknown };
+
+/** A JSON answer made in the test, in the shape stripe-node reads. */
+class JsonResponse extends Stripe.HttpClientResponse {
+  constructor(
+    status: number,
+    headers: Record<string, string>,
+    private readonly body: unknown,
+  ) {
+    super(status, headers);
+  }
+  override getRawResponse(): unknown {
+    return this.body;
+  }
+  override toStream(): never {
+    throw new Error('JsonResponse has no stream');
+  }
+  override toJSON(): Promise<any> {
+    return Promise.resolve(this.body);
+  }
+}
+
 /** Wraps stripe-node's own Node HTTP client, recording each request before it is sent. */
 export class RecordingHttpClient extends Stripe.HttpClient {
   readonly requests: RecordedStripeRequest[] = [];
   private readonly inner = Stripe.createNodeHttpClient();
+  /** Answers a request in place of stripe-mock (null: stripe-mock answers as it is). */
+  answer: ((r: RecordedStripeRequest) => StripeAnswer | null) | null = null;
 
   override getClientName(): string {
     return 'recording';
@@ -45,7 +74,7 @@ export class RecordingHttpClient extends Stripe.HttpClient {
       const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === name);
       return entry ? String(entry[1]) : null;
     };
-    this.requests.push({
+    const recorded: RecordedStripeRequest = {
       method,
       path: pathname,
       account: header('stripe-account'),
@@ -53,8 +82,13 @@ export class RecordingHttpClient extends Stripe.HttpClient {
       params: Object.fromEntries(
         new URLSearchParams(method === 'GET' || method === 'DELETE' ? query : requestData),
       ),
-    });
-    return this.inner.makeRequest(
+    };
+    this.requests.push(recorded);
+    const answer = this.answer?.(recorded) ?? null;
+    const jsonHeaders = { 'content-type': 'application/json', 'request-id': 'req_test_answer' };
+    if (answer && 'status' in answer)
+      return Promise.resolve(new JsonResponse(answer.status, jsonHeaders, answer.body));
+    const sent = this.inner.makeRequest(
       host,
       port,
       path,
@@ -63,6 +97,11 @@ export class RecordingHttpClient extends Stripe.HttpClient {
       requestData,
       protocol,
       timeout,
+    );
+    if (!answer) return sent;
+    return sent.then(
+      async (res) =>
+        new JsonResponse(res.getStatusCode(), jsonHeaders, answer.patch(await res.toJSON())),
     );
   }
 

@@ -2,6 +2,7 @@
 import { inject } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { StripeCollection } from '../../background/sweepers';
 import type { Sql } from '../../db/client';
 import { createWorker } from '../../worker/create-worker';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions';
@@ -26,7 +27,7 @@ export async function createTestWorker(
   env: TestWorkflowEnvironment,
   sql: Sql,
   taskQueue?: string,
-  options: { sweep?: boolean; stripeConfigured?: boolean } = {},
+  options: { sweep?: boolean; stripeConfigured?: boolean; stripe?: StripeCollection | null } = {},
 ): Promise<Worker> {
   return createWorker({
     connection: env.nativeConnection,
@@ -34,6 +35,7 @@ export async function createTestWorker(
     deps: { sql, stripeConfigured: options.stripeConfigured ?? false },
     ...(taskQueue ? { taskQueue } : {}),
     ...(options.sweep === false ? { sweep: false } : {}),
+    ...(options.stripe ? { stripe: options.stripe } : {}),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
 }

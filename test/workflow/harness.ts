@@ -35,12 +35,20 @@ export interface HarnessOptions {
   stripeConfigured?: boolean;
   /** The API's Stripe platform (e.g. on stripe-mock), for tests that POST Stripe events. */
   stripe?: StripePlatform;
+  /** The worker uses `stripe` too: its Stripe retries (activities) and its presenter. */
+  workerStripe?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const db = await createTestDb();
   const env = await createTimeSkippingEnv();
-  const worker = await createTestWorker(env, db.sql, undefined, options);
+  const worker = await createTestWorker(env, db.sql, undefined, {
+    ...options,
+    stripe:
+      options.workerStripe && options.stripe
+        ? { platform: options.stripe, platformRateMinorPerMinute: '15' }
+        : null,
+  });
   const running = worker.run();
   const api = await createTestApi(db.sql, env.client, { stripe: options.stripe ?? null });
   return (current = {
