@@ -84,7 +84,12 @@ const request = async (id: string) => {
   return res.body;
 };
 
-async function deliver(requestId: string, type: string, status: string) {
+async function deliver(
+  requestId: string,
+  type: string,
+  status: string,
+  collectionMethod = 'charge_automatically',
+) {
   const body = stripeEventBody({
     type,
     account: accountId,
@@ -92,7 +97,7 @@ async function deliver(requestId: string, type: string, status: string) {
       id: `in_${requestId}`,
       object: 'invoice',
       status,
-      collection_method: 'charge_automatically',
+      collection_method: collectionMethod,
       metadata: { tally_request_id: requestId },
     },
   });
@@ -270,5 +275,33 @@ describe('Stripe retries', () => {
       `collect:${s.id}:pay.retry2`,
     ]);
     expect((await subscriptionRow(h.api, s.sub.id)).status).toBe('active');
+  });
+
+  it('send_invoice: a failure is not retried; past due at the due date, blocked at the plan\u2019s grace end', async () => {
+    await connect();
+    const s = await subscribe(h.api, {
+      client: { billingMode: 'stripe', collectionMethod: 'send_invoice' },
+    });
+    const collectors = collectorsFor(h.db.sql, { platform, platformRateMinorPerMinute: '15' });
+    await presentDueRequests({ sql: h.db.sql, collectors });
+    const id = s.first.id;
+    const created = recorder.requests.find(
+      (r) => r.path === '/v1/invoices' && r.params['metadata[tally_request_id]'] === id,
+    );
+    // The due window: days_until_due from the plan (7).
+    expect(created?.params).toMatchObject({
+      collection_method: 'send_invoice',
+      days_until_due: '7',
+    });
+    await deliver(id, 'invoice.payment_failed', 'open', 'send_invoice');
+    await waitFor(async () => (await request(id)).status === 'failed', 'failed stored');
+    await waitForIdle(s.sub.id);
+    expect((await request(id)).nextRetryAt).toBeNull();
+    const { dueAt, graceEndsAt } = await request(id);
+    await sleepUntil(h.env, Date.parse(dueAt) + 1_000);
+    await waitForStatus(h.api, s.sub.id, 'past_due');
+    await sleepUntil(h.env, Date.parse(graceEndsAt) + 1_000);
+    await waitForStatus(h.api, s.sub.id, 'blocked');
+    expect(payCalls(id)).toEqual([]);
   });
 });
