@@ -192,7 +192,13 @@ async function presentAsInvoice(
     ));
   // Recorded at once, before any item: an invoice event that arrives meanwhile finds its request,
   // and a presentation retried after Stripe forgot the keys resumes this invoice.
-  await recordRequestInvoice(sql, r.requestId, { invoiceId: invoice.id });
+  if (!(await recordRequestInvoice(sql, r.requestId, { invoiceId: invoice.id }))) {
+    // The request already names another invoice (presented before, or a second path made
+    // this one): charging this one too would bill the request twice. Left a draft, never paid.
+    throw new PermanentCollectionError(
+      `request ${r.requestId} is already presented as another Stripe invoice; invoice ${invoice.id} is left a draft and not charged`,
+    );
+  }
   let status = invoice.status;
   if (status === 'draft') {
     const added = resumed ? await linePositionsOn(stripe, invoice.id, accountId) : new Set();

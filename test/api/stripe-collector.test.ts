@@ -231,11 +231,21 @@ describe('the Stripe collector', () => {
     await db.sql`
       update collection_outbox set status = 'pending', next_attempt_at = now()
       where request_id = ${requestId}`;
-    expect((await present()).presented).toBe(1);
+    // stripe-mock, keeping no state, names a new invoice where Stripe would answer the same key
+    // with the first one again: answered here as Stripe would (the collector refuses a second
+    // invoice for a request).
+    recorder.answer = (r) =>
+      r.method === 'POST' && r.path === '/v1/invoices'
+        ? { patch: (body) => ({ ...body, id: invoiceId }) }
+        : null;
+    try {
+      expect((await present()).presented).toBe(1);
+    } finally {
+      recorder.answer = null;
+    }
     const retry = recorder.take();
     expect(retry.map((c) => c.idempotencyKey)).toEqual(calls.map((c) => c.idempotencyKey));
-    // Same parameters too (Stripe refuses a key reused with others); stripe-mock, keeping no
-    // state, names a new invoice where Stripe would answer the first one again.
+    // Same parameters too (Stripe refuses a key reused with others).
     expect(retry).toEqual(
       expectedCalls(requestId, a, customerId, { collection_method: 'charge_automatically' }, true),
     );
@@ -467,5 +477,23 @@ describe('the Stripe collector after Stripe forgot its keys (24 h)', () => {
     const paths = racing.recorder.take().map((c) => c.path);
     expect(paths.some((p) => p.endsWith('/finalize'))).toBe(true);
     expect(paths.filter((p) => p.endsWith('/pay'))).toEqual([]);
+  });
+
+  it('a request that already names another invoice: the new one is neither finalized nor paid', async () => {
+    const a = await agencyWithAccount();
+    const { clientId } = await stripeClient(a, 'charge_automatically');
+    const requestId = await issueCycle(a.agencyId, clientId);
+    await db.sql`update payment_requests set stripe_invoice_id = ${`in_other_${requestId}`}
+      where id = ${requestId}`;
+    recorder.take();
+    expect(await present()).toEqual({ presented: 0, skipped: 0, retrying: 0, gaveUp: 1 });
+    const paths = recorder.take().map((c) => c.path);
+    expect(paths).toContain('/v1/invoices');
+    expect(paths.filter((p) => p.endsWith('/finalize') || p.endsWith('/pay'))).toEqual([]);
+    const row = await getCollection(db.sql, requestId);
+    expect(row!.lastError).toMatch(/already presented as another Stripe invoice/);
+    const [stored] =
+      await db.sql`select stripe_invoice_id from payment_requests where id = ${requestId}`;
+    expect(stored!.stripe_invoice_id).toBe(`in_other_${requestId}`);
   });
 });

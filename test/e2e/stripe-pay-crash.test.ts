@@ -43,9 +43,14 @@ const calls: ProxiedCall[] = [];
 /** Called when a pay call's answer is back from stripe-mock; true: drop it (the worker died). */
 let onPayAnswered: () => boolean = () => false;
 
-/** A proxy in front of stripe-mock that records every call and can cut the pay answer off. */
+/**
+ * A proxy in front of stripe-mock that records every call and can cut the pay answer off. A POST
+ * with a key already answered gets that first answer again, as Stripe does (stripe-mock keeps no
+ * state: it would name a new invoice, which the collector refuses to charge).
+ */
 function startProxy(target: string): Promise<Server> {
   const upstream = new URL(target);
+  const answered = new Map<string, { status: number; headers: object; body: Buffer }>();
   const server = createServer((req, res) => {
     const header = (name: string) => {
       const v = req.headers[name];
@@ -58,6 +63,14 @@ function startProxy(target: string): Promise<Server> {
       account: header('stripe-account'),
       idempotencyKey: header('idempotency-key'),
     });
+    const key = req.method === 'POST' ? header('idempotency-key') : null;
+    const first = key ? answered.get(key) : undefined;
+    if (first) {
+      req.resume();
+      res.writeHead(first.status, first.headers as never);
+      res.end(first.body);
+      return;
+    }
     const forward = httpRequest(
       {
         host: upstream.hostname,
@@ -70,6 +83,12 @@ function startProxy(target: string): Promise<Server> {
         const chunks: Buffer[] = [];
         answer.on('data', (c: Buffer) => chunks.push(c));
         answer.on('end', () => {
+          if (key)
+            answered.set(key, {
+              status: answer.statusCode ?? 502,
+              headers: answer.headers,
+              body: Buffer.concat(chunks),
+            });
           if (/^\/v1\/invoices\/[^/]+\/pay$/.test(path) && onPayAnswered()) {
             res.socket?.destroy();
             return;
